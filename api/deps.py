@@ -1,0 +1,52 @@
+"""Typed dependencies: handlers declare what they need and never reach for globals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+
+from api.security import User, authenticate
+from api.settings import Settings
+from models import registry
+
+bearer = HTTPBearer(auto_error=False, description="a token from `concord users add`")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_current_user(
+    engine: EngineDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    with engine.connect() as connection:
+        user = authenticate(connection, credentials.credentials)
+    if user is None:
+        raise HTTPException(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_serving_version(engine: EngineDep) -> str:
+    model = registry.serving_version(engine)
+    if model is None:
+        raise HTTPException(503, "no model is serving yet; run `concord train` and `concord score`")
+    return model.version
+
+
+ServingVersion = Annotated[str, Depends(get_serving_version)]
