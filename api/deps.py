@@ -50,3 +50,32 @@ def get_serving_version(engine: EngineDep) -> str:
 
 
 ServingVersion = Annotated[str, Depends(get_serving_version)]
+
+
+def reject_unknown_query(request: Request) -> None:
+    """Answer 422 for a query parameter the route does not take.
+
+    A mistyped ``perod=`` would otherwise be ignored silently and an officer
+    would read the latest period believing it was the one asked for.
+    """
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    allowed = _query_aliases(route.dependant)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        from fastapi.exceptions import RequestValidationError
+
+        raise RequestValidationError([
+            {"loc": ("query", name), "msg": f"unknown parameter; this route takes: {', '.join(sorted(allowed)) or 'none'}",
+             "type": "unknown_parameter"}
+            for name in unknown
+        ])
+
+
+def _query_aliases(dependant) -> set[str]:  # noqa: ANN001 - fastapi.dependencies.models.Dependant
+    """Every query parameter a route takes, through its nested dependencies."""
+    names = {param.alias for param in dependant.query_params}
+    for child in dependant.dependencies:
+        names |= _query_aliases(child)
+    return names

@@ -55,3 +55,22 @@ def install(app: FastAPI) -> None:
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+
+
+PROBLEM_DESCRIPTIONS = {
+    401: "missing, unknown or revoked token",
+    403: "your role may not do this",
+    404: "not found (or outside your region, which answers the same)",
+    422: "a parameter or the body is invalid; `errors` names each field",
+    503: "the database is down or no model is serving",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI entries for error responses, documented as problem+json."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        code: {"model": Problem, "description": PROBLEM_DESCRIPTIONS[code],
+               "content": {PROBLEM_JSON: {"schema": schema}}}
+        for code in codes
+    }

@@ -5,22 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from api import audit
-from api.deps import CurrentUser, EngineDep, ServingVersion
-from api.problems import Problem
+from api.deps import CurrentUser, EngineDep, ServingVersion, reject_unknown_query
+from api.problems import problem_responses
 from api.regions import within
 from api.schemas import AreaScore, HotspotList
 from api.scores_query import NotFound, area_score, hotspots, scored_period
 
-router = APIRouter(prefix="/v1", tags=["scores"])
-ERRORS = {
-    401: {"model": Problem, "description": "missing or unknown token"},
-    404: {"model": Problem, "description": "unknown area or period (or outside your region)"},
-    422: {"model": Problem, "description": "a parameter is invalid"},
-    503: {"model": Problem, "description": "no serving model, or the database is down"},
-}
+router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(reject_unknown_query)])
+ERRORS = problem_responses(401, 404, 422, 503)
 PeriodQuery = Annotated[dt.date | None, Query(description="start of the period (ISO date); default: the latest scored")]
 AreaId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["C0012"])]
 

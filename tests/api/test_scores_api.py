@@ -75,3 +75,9 @@ def test_no_serving_model_answers_503(city) -> None:
     response = city.client.get("/v1/hotspots", headers=city.admin)
     assert response.status_code == 503 and "concord train" in response.json()["detail"]
     assert city.client.get("/readyz").status_code == 503
+
+
+def test_unknown_query_parameter_is_refused_by_name(city) -> None:
+    response = city.client.get("/v1/hotspots", params={"perod": "2024-01-01"}, headers=city.admin)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.perod"

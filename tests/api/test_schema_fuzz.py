@@ -1,0 +1,56 @@
+"""Fuzz every route against the app's own OpenAPI schema (schemathesis).
+
+No generated request may produce a 5xx, and every response must match the
+schema it documents — including the error responses.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from api.app import create_app
+from api.security import add_user
+from api.settings import Settings
+from features.storage import make_engine, upgrade
+from tests.utils.scored_city import insert_areas, serve_scores
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzz")
+    engine = make_engine(f"sqlite:///{root / 'concord.db'}")
+    upgrade(engine)
+    communities = insert_areas(engine)
+    serve_scores(engine, registry_dir=root / "registry", area_ids=communities)
+    token = add_user(engine, name="fuzzer", role="admin", region_id="X0")
+    app = create_app(Settings(data_dir=root, env="test"), engine=engine)
+    return app, {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_target):
+    app, _ = fuzz_target
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@pytest.fixture(scope="module")
+def token_headers(fuzz_target):
+    return fuzz_target[1]
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(case, token_headers) -> None:
+    case.call_and_validate(headers=token_headers)
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_without_token_never_fails_server_side(case) -> None:
+    response = case.call()
+    assert response.status_code < 500
