@@ -162,3 +162,16 @@ def promote(engine: Engine, version: str) -> RegisteredModel:
             .values(serving=True, promoted_at=dt.datetime.now(dt.UTC))
         )
     return get_version(engine, version)
+
+
+def rollback(engine: Engine) -> RegisteredModel:
+    """Serve again the version that served before the current one."""
+    current = serving_version(engine)
+    with engine.connect() as connection:
+        query = sa.select(model_versions.c.version).where(model_versions.c.promoted_at.is_not(None))
+        if current is not None:
+            query = query.where(model_versions.c.version != current.version)
+        previous = connection.execute(query.order_by(model_versions.c.promoted_at.desc()).limit(1)).scalar()
+    if previous is None:
+        raise UnknownVersion("no earlier serving version to roll back to")
+    return promote(engine, previous)

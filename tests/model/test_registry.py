@@ -98,3 +98,16 @@ def test_failed_training_leaves_serving_untouched(trained) -> None:
     assert sorted(p.name for p in registry_dir.iterdir()) == before
     assert len(registry.list_versions(engine)) == 1
     json.dumps(first.manifest)  # manifests stay plain JSON
+
+
+def test_rollback_serves_the_previous_version(trained) -> None:
+    engine, registry_dir, panel, first = trained
+    second = train_and_register(engine, panel=panel, feature_names=FEATURES, registry_dir=registry_dir, catalogue_hash="c")
+    assert registry.serving_version(engine).version == second.version
+    assert registry.rollback(engine).version == first.version
+    assert registry.serving_version(engine).version == first.version
+
+
+def test_rollback_without_history_is_refused(engine) -> None:
+    with pytest.raises(registry.UnknownVersion, match="roll back"):
+        registry.rollback(engine)
