@@ -15,8 +15,13 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from threadpoolctl import threadpool_limits
 
 from features.storage import make_engine, upgrade
+
+# Two xdist workers share two cores: OpenMP threads inside each worker would
+# only fight each other (a backtest test ran 7x slower with default threads).
+threadpool_limits(1)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get(
