@@ -254,6 +254,11 @@ class SimulationConfig:
         """The last day of the last simulated week."""
         return self.start + dt.timedelta(days=7 * self.weeks - 1)
 
+    @property
+    def export_on(self) -> dt.date:
+        """The day after the last week: entries made from then on are not in the export (run.recorded_before)."""
+        return self.end + dt.timedelta(days=1)
+
     def as_dict(self) -> dict[str, Any]:
         """Every parameter, JSON-ready, for the manifest."""
         out = asdict(self)

@@ -55,6 +55,7 @@ def _manifest(config: SimulationConfig, fmt: str, files: dict[str, int], stats: 
         "encoding": mess.params.encoding if mess else "utf-8",
         "messy": mess.report if mess else None,
         "parameters": config.as_dict(),
+        "export_on": config.export_on.isoformat(),
         "rows": files,
         "community_weeks": stats.community_weeks,
         "escalation_rate": round(rate, 6),

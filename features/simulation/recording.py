@@ -14,8 +14,10 @@ Corrections re-send an id with changed content and a strictly later
 - mediation: committees that file at opening (1 - ``mediation_entered_at_close``)
   enter the case as ``pending`` and send the outcome and ``closed_on`` when the
   case closes, ``closed_on`` + 0-7 days; the others file the finished case once.
-Updates that would fall after the simulated period are still written: the
-export is taken once every entry about the simulated weeks has been made.
+The export is taken on ``SimulationConfig.export_on``, the day after the last
+simulated week: an entry or correction made on or after that day is not in
+it (``run.recorded_before``), so the last weeks are as incomplete as a live
+system's — the late entries point-in-time features must live with.
 """
 
 from __future__ import annotations

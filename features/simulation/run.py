@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.simulation.config import FAMILIES, F, SimulationConfig
 from features.simulation.events import draw_petitions, sigmoid
@@ -155,14 +156,14 @@ def run(config: SimulationConfig, sinks: Sinks | MemorySinks, progress: Progress
         pet = draw_petitions(rng=rng_pet, config=config, week_start=week_start, ids=ids, lam=lam_p, q=q,
                              reporting=tension.reporting, x=tension.x, recent=recent, first_seq=pet_seq)
         pet_seq += pet.originals.num_rows
-        sinks.write("petitions", pet.originals)
-        sinks.write("petitions_corrections", pet.corrections)
+        sinks.write("petitions", recorded_before(pet.originals, config.export_on))
+        sinks.write("petitions_corrections", recorded_before(pet.corrections, config.export_on))
         backlog.open_cases(rng=rng_med, config=config, week=week, week_start=week_start, lam=lam_m,
                            reporting=tension.reporting)
         originals, corrections, counts = backlog.close_cases(rng=rng_med, config=config, week=week,
                                                              week_start=week_start, ids=ids, fail_p=pi)
-        sinks.write("mediation", originals)
-        sinks.write("mediation_corrections", corrections)
+        sinks.write("mediation", recorded_before(originals, config.export_on))
+        sinks.write("mediation_corrections", recorded_before(corrections, config.export_on))
 
         escalations = pet.escalations + counts["serious_failures"]
         agreements, failures = counts["agreements"], counts["failures"]
@@ -175,7 +176,13 @@ def run(config: SimulationConfig, sinks: Sinks | MemorySinks, progress: Progress
             progress(week + 1, config.weeks)
     originals, _, _ = backlog.close_cases(rng=rng_med, config=config, week=config.weeks, week_start=week_start,
                                           ids=ids, fail_p=np.zeros((n, F)), final=True)
-    sinks.write("mediation", originals)
+    sinks.write("mediation", recorded_before(originals, config.export_on))
     stats.screened_found, stats.screened_mediated = backlog.screened_found, backlog.screened_mediated
     stats.closures = population.closures
     return stats, city
+
+
+def recorded_before(table: pa.Table, export_on: dt.date) -> pa.Table:
+    """The rows entered before the export day: what an extract taken that day holds."""
+    cut = pa.scalar(export_on, type=table.schema.field("recorded_on").type)
+    return table.filter(pc.less(table["recorded_on"], cut))
