@@ -1,0 +1,267 @@
+"""Benchmark the feature build on a simulated city: 5,000 communities × 260 weeks.
+
+    .venv/bin/python benchmarks/features_bench.py [--areas 5000] [--weeks 260] [--workdir /tmp/concord-features-bench]
+
+Records: ``features.simulation`` was not importable when this was written, so
+the records are drawn here with numpy (documented in docs/features.md): each
+community has a Gamma-distributed base rate, a seasonal bump before the Spring
+Festival and a random walk, giving about 2.3 petitions and 1.5 mediation cases
+a week per community (~5 million rows with 5% corrections), monthly
+population, 600 policies on streets and a grid-like adjacency. They are bulk
+inserted into a migrated SQLite database and written to Parquet.
+
+Each measured stage runs in a fresh subprocess so its peak resident memory
+(``ru_maxrss``) is its own:
+
+- ``reference``: DuckDB counting petitions and cases per area × week × category
+  straight from the Parquet files;
+- ``full``: ``build_features`` from scratch (SQLite → stored Parquet panel);
+- ``stages``: the same full build split into reading the snapshot from SQLite
+  and computing the features in memory;
+- ``incremental``: one more week of records (plus late entries and
+  corrections) loaded as a new batch, then ``build_features`` again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from features.catalogue import FAMILIES  # noqa: E402
+
+START = dt.date(2019, 1, 7)  # a Monday
+CATEGORIES = np.array([f for f in FAMILIES if f != "other"] + ["local_other"])
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process since its exec (VmHWM; ru_maxrss survives exec on Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _dates(days: np.ndarray) -> np.ndarray:
+    return np.datetime_as_string(np.datetime64(START, "D") + days.astype("timedelta64[D]"), unit="D")
+
+
+def _records(rng: np.random.Generator, *, areas: np.ndarray, weeks: range, rate: np.ndarray, kind: str, offset: int) -> pd.DataFrame:
+    """Draw one kind's records for ``weeks`` (Poisson counts per area-week, uniform days)."""
+    n_w = len(weeks)
+    season = 1 + 0.4 * np.exp(-(((np.arange(weeks.start, weeks.stop) % 52) - 4) ** 2) / 8)
+    lam = rate[:, None] * season[None, :]
+    counts = rng.poisson(lam)
+    area = np.repeat(np.repeat(np.arange(len(areas)), n_w), counts.ravel())
+    week = np.repeat(np.tile(np.arange(weeks.start, weeks.stop), len(areas)), counts.ravel())
+    n = len(area)
+    day = week * 7 + rng.integers(0, 7, n)
+    recorded = day + np.minimum(rng.geometric(0.5, n) - 1, 30)
+    frame = pd.DataFrame({"id": [f"{kind[0]}{offset + i}" for i in range(n)], "version": 1, "area_id": areas[area],
+                          "event": day, "recorded": recorded, "category": CATEGORIES[rng.integers(0, len(CATEGORIES), n)]})
+    closed = day + rng.integers(1, 60, n)
+    frame["closed"] = np.where(rng.random(n) < 0.8, closed, -1)
+    if kind == "petitions":
+        frame["people"] = np.where(rng.random(n) < 0.05, rng.integers(5, 40, n), rng.integers(1, 4, n))
+        frame["level"] = np.array(["community", "street", "county", "city", "province"])[rng.choice(5, n, p=[.3, .3, .3, .08, .02])]
+        frame["repeat"] = (rng.random(n) < 0.2).astype(int)
+        frame["satisfied"] = np.where(frame["closed"] >= 0, (rng.random(n) < 0.7).astype(float), np.nan)
+    else:
+        frame["outcome"] = np.array(["agreement", "failed", "referred", "pending"])[rng.choice(4, n, p=[.7, .1, .1, .1])]
+        frame["parties"] = rng.integers(2, 8, n)
+        frame["amount"] = np.round(rng.lognormal(9, 1.5, n), 0)
+        frame["origin"] = np.where(rng.random(n) < 0.4, "screened", "reported")
+    fixes = frame.sample(frac=0.05, random_state=int(rng.integers(1 << 30))).copy()
+    fixes["version"] = 2
+    fixes["recorded"] = fixes["recorded"] + rng.integers(1, 90, len(fixes))
+    fixes["category"] = CATEGORIES[rng.integers(0, len(CATEGORIES), len(fixes))]
+    return pd.concat([frame, fixes], ignore_index=True)
+
+
+def _rows(frame: pd.DataFrame, kind: str, batch: int):
+    closed = np.where(frame["closed"].to_numpy() >= 0, _dates(np.maximum(frame["closed"].to_numpy(), 0)), None)
+    event, recorded = _dates(frame["event"].to_numpy()), _dates(frame["recorded"].to_numpy())
+    if kind == "petitions":
+        sat = frame["satisfied"].to_numpy()
+        return zip(frame["id"], frame["version"].tolist(), frame["area_id"], event, recorded, frame["category"],
+                   frame["people"].tolist(), frame["level"], frame["repeat"].tolist(), closed,
+                   [None if np.isnan(v) else int(v) for v in sat], ["h"] * len(frame), [batch] * len(frame))
+    return zip(frame["id"], frame["version"].tolist(), frame["area_id"], event, recorded, frame["category"], closed,
+               frame["outcome"], frame["parties"].tolist(), frame["amount"].tolist(), frame["origin"],
+               ["h"] * len(frame), [batch] * len(frame))
+
+
+SQL = {
+    "petitions": "INSERT INTO petitions (petition_id, version, area_id, received_on, recorded_on, category, people, level_reached,"
+                 " is_repeat, closed_on, satisfied, content_hash, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "mediation": "INSERT INTO mediation_cases (case_id, version, area_id, opened_on, recorded_on, dispute_type, closed_on, outcome,"
+                 " parties, amount, origin, content_hash, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+}
+
+
+def _batch(db: sqlite3.Connection, kind: str) -> int:
+    cur = db.execute("INSERT INTO load_batches (kind, source, sha256, rows_in, rows_added, rows_corrected, rows_unchanged,"
+                     " loaded_at, loaded_by) VALUES (?, 'bench', '0', 0, 0, 0, 0, ?, 'bench')", (kind, dt.datetime.now().isoformat()))
+    return int(cur.lastrowid)
+
+
+def generate(work: Path, *, n_areas: int, weeks: int, seed: int = 7) -> dict:
+    from features.storage import make_engine, upgrade
+
+    rng = np.random.default_rng(seed)
+    work.mkdir(parents=True, exist_ok=True)
+    db_path = work / "concord.db"
+    db_path.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{db_path}")
+    upgrade(engine)
+    engine.dispose()
+    db = sqlite3.connect(db_path)
+    db.execute("PRAGMA synchronous=OFF")
+    streets = n_areas // 20
+    areas = np.array([f"C{i:05d}" for i in range(n_areas)])
+    b = _batch(db, "areas")
+    db.executemany("INSERT INTO areas (area_id, name, parent_id, level, content_hash, batch_id) VALUES (?,?,?,?,?,?)",
+                   [("CITY", "city", None, "city", "h", b)]
+                   + [(f"S{s:04d}", f"street {s}", "CITY", "street", "h", b) for s in range(streets)]
+                   + [(a, a, f"S{i // 20:04d}", "community", "h", b) for i, a in enumerate(areas)])
+    side = int(np.ceil(np.sqrt(n_areas)))
+    edges = [(areas[i], areas[j]) for i in range(n_areas) for j in (i + 1, i + side) if j < n_areas and (j != i + 1 or j % side)]
+    db.executemany("INSERT INTO adjacency (area_id, neighbor_id, content_hash, batch_id) VALUES (?,?,?,?)",
+                   [(a, c, "h", b) for a, c in edges])
+    rate_p = rng.gamma(2.0, 1.15, n_areas)
+    rate_m = rng.gamma(2.0, 0.75, n_areas)
+    out = {"areas": n_areas, "weeks": weeks}
+    frames = {}
+    for kind, rate, offset in (("petitions", rate_p, 0), ("mediation", rate_m, 10**8)):
+        frame = _records(rng, areas=areas, weeks=range(0, weeks), rate=rate, kind=kind, offset=offset)
+        frame = frame[frame["recorded"] < weeks * 7]  # nothing recorded after the last week yet
+        b = _batch(db, kind)
+        db.executemany(SQL[kind], _rows(frame, kind, b))
+        frames[kind] = frame
+        out[kind] = len(frame)
+    months = pd.date_range(START, periods=weeks // 4 + 1, freq="MS")
+    b = _batch(db, "population")
+    base = rng.integers(8_000, 40_000, n_areas)
+    db.executemany("INSERT INTO population (area_id, period_start, residents, registered, migrants, elderly_share,"
+                   " low_income_households, rental_share, unemployed, content_hash, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                   [(areas[i], str(m.date()), int(base[i] * (1 + 0.002 * k)), int(base[i] * 0.6), int(base[i] * 0.3), 0.15,
+                     int(base[i] / 200), 0.3, int(base[i] / 50), "h", b) for k, m in enumerate(months) for i in range(n_areas)])
+    b = _batch(db, "policies")
+    types = ["land_requisition", "relocation", "wage_pension", "fees_prices", "facility_siting", "school_hospital_change", "other"]
+    pol = []
+    for p in range(600):
+        day = int(rng.integers(0, weeks * 7 - 30))
+        pol.append((f"POL{p}", types[p % 7], str(START + dt.timedelta(day)), str(START + dt.timedelta(day + 60)), int(rng.integers(10, 3000)), p % 2, "h", b))
+    db.executemany("INSERT INTO policies (policy_id, type, announced_on, effective_on, households_affected, hearing_held,"
+                   " content_hash, batch_id) VALUES (?,?,?,?,?,?,?,?)", pol)
+    db.executemany("INSERT INTO policy_areas (policy_id, area_id) VALUES (?,?)", [(f"POL{p}", f"S{int(rng.integers(streets)):04d}") for p in range(600)])
+    db.commit()
+    db.close()
+    for kind, frame in frames.items():  # the reference reads the same records from Parquet
+        pd.DataFrame({"area_id": frame["area_id"], "event_on": np.datetime64(START, "D") + frame["event"].to_numpy().astype("timedelta64[D]"),
+                      "category": frame["category"]}).to_parquet(work / f"{kind}.parquet")
+    return out
+
+
+def add_week(work: Path, *, n_areas: int, weeks: int, seed: int = 8) -> dict:
+    """One more week: its new records, late entries and corrections of recent records, as new batches."""
+    rng = np.random.default_rng(seed)
+    areas = np.array([f"C{i:05d}" for i in range(n_areas)])
+    db = sqlite3.connect(work / "concord.db")
+    out = {}
+    for kind, rate, offset in (("petitions", 2.3, 2 * 10**8), ("mediation", 1.5, 3 * 10**8)):
+        frame = _records(rng, areas=areas, weeks=range(weeks, weeks + 1), rate=np.full(n_areas, rate), kind=kind, offset=offset)
+        frame = frame[frame["version"] == 1]
+        frame["recorded"] = np.clip(frame["recorded"], weeks * 7, weeks * 7 + 6)
+        late = frame.sample(frac=0.05, random_state=1).copy()  # entered this week about the past month
+        late["id"] = [f"L{kind[0]}{i}" for i in range(len(late))]
+        late["event"] = late["event"] - rng.integers(7, 30, len(late))
+        b = _batch(db, kind)
+        rows = pd.concat([frame, late], ignore_index=True)
+        db.executemany(SQL[kind], _rows(rows, kind, b))
+        out[kind] = len(rows)
+    db.commit()
+    db.close()
+    return out
+
+
+def stage(name: str, work: Path) -> dict:
+    """Run one measured stage in this process; returns seconds and peak memory."""
+    from features.pipeline import PanelSpec, build_features
+    from features.storage import make_engine
+
+    engine = make_engine(f"sqlite:///{work / 'concord.db'}")
+    began = time.perf_counter()
+    extra: dict = {}
+    if name == "reference":
+        import duckdb
+
+        con = duckdb.connect()
+        n = 0
+        for kind in ("petitions", "mediation"):
+            n += len(con.sql(f"SELECT area_id, date_trunc('week', event_on) AS week, category, count(*) AS n "
+                             f"FROM read_parquet('{work / kind}.parquet') GROUP BY ALL").fetchnumpy()["n"])
+        extra["groups"] = n
+    elif name in ("full", "incremental"):
+        result = build_features(engine, spec=PanelSpec(), data_dir=work / "data")
+        extra = {"rows": result.rows, "features": result.features, "recomputed_periods": result.recomputed_periods, "full": result.full}
+    elif name == "stages":
+        from features.pipeline.assemble import compute_block, load_snapshot, resolve_as_of
+
+        spec = PanelSpec()
+        snap = load_snapshot(engine, spec=spec, as_of=resolve_as_of(engine, spec=spec, as_of=None))
+        extra["read_seconds"] = time.perf_counter() - began
+        arrays = compute_block(snap, lo=0, hi=snap.grid.n_periods)
+        extra["compute_seconds"] = time.perf_counter() - began - extra["read_seconds"]
+        extra["records"] = sum(len(f) for f in snap.frames.values())
+        del arrays
+    return {"stage": name, "seconds": time.perf_counter() - began, "peak_mb": _peak_mb(), **extra}
+
+
+def _run(name: str, work: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--stage", name, "--workdir", str(work)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--areas", type=int, default=5000)
+    parser.add_argument("--weeks", type=int, default=260)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/concord-features-bench"))
+    parser.add_argument("--stage", choices=["reference", "full", "stages", "incremental"])
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(stage(args.stage, args.workdir), default=str))
+        return 0
+    began = time.perf_counter()
+    made = generate(args.workdir, n_areas=args.areas, weeks=args.weeks)
+    print(f"generated {made} in {time.perf_counter() - began:.0f} s", flush=True)
+    results = {name: _run(name, args.workdir) for name in ("reference", "stages", "full")}
+    made = add_week(args.workdir, n_areas=args.areas, weeks=args.weeks)
+    print(f"added a week: {made}", flush=True)
+    results["incremental"] = _run("incremental", args.workdir)
+    ref, full, inc, st = results["reference"], results["full"], results["incremental"], results["stages"]
+    for name, r in results.items():
+        print(json.dumps(r, default=str))
+    print(f"full build {full['seconds']:.1f} s ({full['seconds'] / ref['seconds']:.1f}x the DuckDB reference {ref['seconds']:.2f} s); "
+          f"in-memory compute {st['compute_seconds']:.1f} s ({st['compute_seconds'] / ref['seconds']:.1f}x); "
+          f"reading SQLite {st['read_seconds']:.1f} s; incremental {inc['seconds']:.1f} s ({inc['seconds'] / full['seconds']:.2f} of full); "
+          f"peak memory full {full['peak_mb']:.0f} MB, incremental {inc['peak_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

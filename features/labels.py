@@ -1,0 +1,120 @@
+"""Label specifications: what event a model forecasts for each area and period.
+
+The default is the escalation of DESIGN.md (docs/adr/0003-escalation-label.md):
+a collective petition (``people >= COLLECTIVE_MIN_PEOPLE``), a cross-level
+petition (``level_reached`` in ``CROSS_LEVELS``) or a failed mediation of a
+serious dispute. The alternative counts petitions of a category set against a
+threshold. The predicates live here once and serve both the labels (latest
+known versions) and the lagged-escalation features (versions known at t).
+
+Timing (docs/adr/0003): the row of period t holds features known when t
+starts; its label covers the outcome periods t + LABEL_OFFSET ..
+t + LABEL_OFFSET + horizon - 1, so horizon 1 asks "does an escalation happen
+in the period about to begin?".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from features.contracts import (
+    COLLECTIVE_MIN_PEOPLE,
+    CROSS_LEVELS,
+    SERIOUS_FAMILIES,
+    SERIOUS_MIN_AMOUNT,
+    SERIOUS_MIN_PARTIES,
+)
+
+#: First outcome period relative to the row's period (see the module docstring).
+LABEL_OFFSET = 0
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """The event to forecast; mirrors ``api.settings.LabelSettings``."""
+
+    kind: Literal["escalation", "category_count"] = "escalation"
+    horizon: int = 1
+    categories: tuple[str, ...] = field(default=())
+    threshold: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("escalation", "category_count"):
+            raise ValueError(f"label kind must be 'escalation' or 'category_count', not {self.kind!r}")
+        if not 1 <= self.horizon <= 4:
+            raise ValueError(f"label horizon must be 1 to 4 periods, not {self.horizon}")
+        if self.threshold < 1:
+            raise ValueError(f"label threshold must be at least 1, not {self.threshold}")
+        if self.kind == "category_count" and not self.categories:
+            raise ValueError("a category_count label needs at least one category")
+        object.__setattr__(self, "categories", tuple(self.categories))
+
+    def describe(self) -> str:
+        span = "the next period" if self.horizon == 1 else f"the next {self.horizon} periods"
+        if self.kind == "escalation":
+            return f"an escalation in {span}"
+        return f"at least {self.threshold} petitions of {', '.join(self.categories)} in {span}"
+
+
+def collective(people: pd.Series) -> np.ndarray:
+    """集体访: five or more petitioners; unknown counts are not collective."""
+    return (people.fillna(0).to_numpy(dtype=np.float64) >= COLLECTIVE_MIN_PEOPLE)
+
+
+def cross_level(level_reached: pd.Series) -> np.ndarray:
+    """越级访: taken to a level above the area's own county."""
+    return level_reached.isin(CROSS_LEVELS).to_numpy()
+
+
+def failed_serious(mediation: pd.DataFrame) -> np.ndarray:
+    """A failed mediation of a serious dispute: a serious family, many parties or a large amount."""
+    serious = (
+        mediation["dispute_type"].isin(SERIOUS_FAMILIES).to_numpy()
+        | (mediation["parties"].fillna(0).to_numpy(dtype=np.float64) >= SERIOUS_MIN_PARTIES)
+        | (mediation["amount"].fillna(0).to_numpy(dtype=np.float64) >= SERIOUS_MIN_AMOUNT)
+    )
+    return (mediation["outcome"] == "failed").to_numpy() & serious
+
+
+def failure_date(mediation: pd.DataFrame) -> pd.Series:
+    """A failure happens when the mediation ends; without a closing date, when it opened."""
+    return mediation["closed_on"].fillna(mediation["opened_on"])
+
+
+def event_weights(spec: LabelSpec, *, petitions: pd.DataFrame, mediation: pd.DataFrame | None) -> list[tuple[pd.Series, np.ndarray, np.ndarray]]:
+    """(area_id, event date, weight) triples whose per-period sums make the label.
+
+    Each frame holds one version per record (whichever the caller chose); the
+    weight is 1 for every event the label counts.
+    """
+    if spec.kind == "category_count":
+        hit = petitions["category"].isin(spec.categories).to_numpy()
+        return [(petitions["area_id"], petitions["received_on"].to_numpy(), hit.astype(np.float64))]
+    out = [(petitions["area_id"], petitions["received_on"].to_numpy(),
+            (collective(petitions["people"]) | cross_level(petitions["level_reached"])).astype(np.float64))]
+    if mediation is not None and len(mediation):
+        out.append((mediation["area_id"], failure_date(mediation).to_numpy(), failed_serious(mediation).astype(np.float64)))
+    return out
+
+
+def label_from_events(events: np.ndarray, *, spec: LabelSpec, observed_periods: int) -> np.ndarray:
+    """The label of every (area, period) from per-period event counts.
+
+    ``events`` is [areas, periods] counts of label events by outcome period;
+    ``observed_periods`` is how many leading periods are complete. Rows whose
+    outcome window is not complete get NaN.
+    """
+    n_areas, n_periods = events.shape
+    padded = np.zeros((n_areas, n_periods + LABEL_OFFSET + spec.horizon + 1), dtype=np.float64)
+    padded[:, 1 : n_periods + 1] = np.cumsum(events, axis=1)
+    padded[:, n_periods + 1 :] = padded[:, n_periods : n_periods + 1]
+    start = np.arange(n_periods) + LABEL_OFFSET
+    total = padded[:, start + spec.horizon] - padded[:, start]
+    threshold = 1 if spec.kind == "escalation" else spec.threshold
+    label = (total >= threshold).astype(np.float64)
+    label[:, start + spec.horizon > observed_periods] = np.nan
+    return label

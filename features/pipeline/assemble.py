@@ -1,0 +1,181 @@
+"""Assemble the panel: load a snapshot, compute every present catalogue feature, attach the label.
+
+``build_panel`` is the full in-memory build. ``compute_block`` computes the
+features of a block of periods on its own, which is what the incremental
+build reuses; both go through the same code, so incremental equals full by
+construction (and by test).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from features.calendar import period_start
+from features.catalogue import WINDOWS, catalogue, history_span
+from features.labels import LABEL_OFFSET, event_weights, label_from_events
+from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
+from features.pipeline.context import FeatureContext, Records, encode
+from features.pipeline.grid import Grid, make_grid
+from features.pipeline.intervals import first_known
+from features.pipeline.progress import Steps
+from features.pipeline.spec import BOOKKEEPING, LABEL, PanelSpec, check_panel
+
+HANDLERS = {**counts.HANDLERS, **trends.HANDLERS, **resolution.HANDLERS, **population.HANDLERS,
+            **spatial.HANDLERS, **seasonality.HANDLERS, **policy.HANDLERS}
+
+
+@dataclass
+class Snapshot:
+    """What the database knew on ``as_of``, ready for computing."""
+
+    as_of: dt.date
+    grid: Grid
+    available: set[str]
+    frames: dict[str, pd.DataFrame]
+    population: pd.DataFrame | None
+    policies: pd.DataFrame | None
+    first_events: pd.DataFrame
+    dropped: int = 0
+
+
+def resolve_as_of(engine: Engine, *, spec: PanelSpec, as_of: dt.date | None) -> dt.date:
+    """The knowledge date: the day after the last recording, never after local tomorrow."""
+    if as_of is not None:
+        return as_of
+    _first, last = snapshot.knowledge_span(engine, as_of=spec.local_today() + dt.timedelta(days=1))
+    if last is None:
+        raise LookupError("no petitions or mediation cases are recorded: load records before building features")
+    return last + dt.timedelta(days=1)
+
+
+def panel_grid(engine: Engine, *, spec: PanelSpec, as_of: dt.date) -> Grid:
+    """The areas and periods of the panel as known on ``as_of``."""
+    first, _last = snapshot.knowledge_span(engine, as_of=as_of)
+    if first is None:
+        raise LookupError(f"no petitions or mediation cases were recorded before {as_of}")
+    areas, edges = snapshot.load_areas(engine)
+    starts = period_start(pd.DatetimeIndex([first, as_of]), spec.period, spec.week_start)
+    return make_grid(areas=areas, adjacency=edges, record_areas=pd.Series(snapshot.record_areas(engine, as_of=as_of), dtype=object),
+                     first=starts[0], last=starts[1], period=spec.period, week_start=spec.week_start)
+
+
+def load_snapshot(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid | None = None, lo: int = 0) -> Snapshot:
+    """Read what periods [lo, end) need: with ``lo`` > 0 only records that can still count there
+    (an event within ``history_span`` periods before ``lo``) or that changed since ``lo``'s knowledge date."""
+    grid = grid if grid is not None else panel_grid(engine, spec=spec, as_of=as_of)
+    available = snapshot.available_fields(engine, as_of=as_of)
+    if grid.parent.max(initial=-1) >= 0:
+        available.add("areas.parent_id")
+    year, span = WINDOWS[spec.period]["Y"], history_span(spec.period)
+    event_from = grid.start_of(lo - span - 1).date() if lo > 0 else None
+    changed_since = grid.start_of(lo - 1).date() if lo > 0 else None
+    frames = {kind: snapshot.load_versions(engine, kind=kind, as_of=as_of, event_from=event_from, changed_since=changed_since)
+              for kind in ("petitions", "mediation") if f"{kind}.area_id" in available}
+    population_from = grid.start_of(lo - 2 * year - 1).date() if lo > 0 else None  # carried a year, compared a year back
+    pop = snapshot.load_population(engine, since=population_from, as_of=as_of) if "population.residents" in available else None
+    pol = snapshot.load_policies(engine, as_of=as_of) if "policy_areas.area_id" in available else None
+    return Snapshot(as_of, grid, available, frames, pop, pol, snapshot.first_events(engine, as_of=as_of))
+
+
+def present_features(snap: Snapshot) -> list[str]:
+    """The catalogue features whose inputs this snapshot holds."""
+    ctx = FeatureContext(grid=snap.grid, lo=0, hi=0, available=snap.available, records={}, handlers=HANDLERS)
+    return [spec.name for spec in catalogue(snap.grid.period) if ctx.present(spec)]
+
+
+def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = None) -> dict[str, np.ndarray]:
+    """Every present catalogue feature for periods [lo, hi), as [areas, periods] float32 arrays."""
+    grid = snap.grid
+    records: dict[str, Records] = {}
+    for kind, frame in snap.frames.items():
+        records[kind], dropped = encode(frame, kind=kind, grid=grid)
+        snap.dropped += dropped
+    fe = snap.first_events
+    ctx = FeatureContext(grid=grid, lo=lo, hi=hi, available=snap.available, records=records, population=snap.population,
+                         policies=snap.policies, handlers=HANDLERS,
+                         first_known=first_known(event=grid.period_index(fe["first_on"]),
+                                                 known_from=grid.period_index(fe["recorded_on"]) + 1, lo=lo, hi=hi))
+    specs = [spec for spec in catalogue(grid.period) if ctx.present(spec)]
+    out: dict[str, np.ndarray] = {}
+    for spec in specs:
+        out[spec.name] = np.ascontiguousarray(ctx.feature(spec.name), dtype=np.float32)
+        if steps is not None:
+            steps.advance(spec.family)
+    return out
+
+
+def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None) -> np.ndarray:
+    """[areas, periods] label events of the latest versions recorded before ``known_at``.
+
+    With ``batches`` (the highest load batch per kind an earlier build had
+    seen) only the versions that build saw count: a back-dated batch loaded
+    since then was not part of what it knew.
+    """
+    grid = snap.grid
+    latest = {}
+    for kind, frame in snap.frames.items():
+        when = pd.Timestamp(known_at)
+        ceiling = np.inf if batches is None else batches.get(kind, -1)
+        keep = (frame["recorded_on"] < when) & (frame["batch_id"] <= ceiling)
+        superseded = frame["superseded_on"].notna() & (frame["superseded_on"] < when) & (frame["next_batch"] <= ceiling)
+        latest[kind] = frame[keep & ~superseded]
+    events = np.zeros(grid.n_areas * grid.n_periods)
+    if "petitions" not in latest:
+        return events.reshape(grid.n_areas, grid.n_periods)
+    for area_ids, dates, weight in event_weights(spec.label, petitions=latest["petitions"], mediation=latest.get("mediation")):
+        area, period = grid.area_index(area_ids), grid.period_index(dates)
+        ok = (area >= 0) & (period >= 0) & (period < grid.n_periods) & (weight > 0)
+        events += np.bincount(area[ok] * grid.n_periods + period[ok], weights=weight[ok], minlength=events.size)
+    return events.reshape(grid.n_areas, grid.n_periods)
+
+
+def attach_label(frame: pd.DataFrame, *, events: np.ndarray, grid: Grid, spec: PanelSpec, as_of: dt.date) -> pd.DataFrame:
+    """Label every row of a (period-major) panel frame from the per-period event counts."""
+    ends = grid.periods.append(pd.DatetimeIndex([grid.periods[-1] + (pd.DateOffset(months=1) if grid.period == "month" else pd.Timedelta(days=7))]))[1:]
+    observed = int((ends <= pd.Timestamp(as_of)).sum())
+    label = label_from_events(events, spec=spec.label, observed_periods=observed)
+    first = int(grid.period_index(frame["period_start"].iloc[:1])[0]) if len(frame) else 0
+    n = len(frame) // grid.n_areas
+    frame[LABEL] = label[:, first : first + n].T.ravel()
+    step = pd.DateOffset(months=LABEL_OFFSET + spec.label.horizon) if grid.period == "month" else pd.Timedelta(weeks=LABEL_OFFSET + spec.label.horizon)
+    frame[BOOKKEEPING[0]] = (pd.DatetimeIndex(frame["period_start"]) + step).astype("datetime64[ns]")
+    return frame
+
+
+def to_frame(grid: Grid, *, lo: int, hi: int, arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Period-major rows (every area of a period together): one Parquet part per period.
+
+    Features are copied one by one into a single float32 block and released
+    from ``arrays`` as they go, so the panel never exists twice in memory.
+    """
+    n, names = hi - lo, list(arrays)
+    block = np.empty((len(names), n * grid.n_areas), dtype=np.float32)
+    for i, name in enumerate(names):
+        np.copyto(block[i].reshape(n, grid.n_areas), arrays.pop(name).T)
+    frame = pd.DataFrame(block.T, columns=names, copy=False)
+    frame.insert(0, "period_start", np.repeat(grid.periods[lo:hi].values.astype("datetime64[ns]"), grid.n_areas))
+    frame.insert(0, "area_id", pd.Categorical.from_codes(np.tile(np.arange(grid.n_areas), n), categories=grid.area_ids.tolist()))
+    return frame
+
+
+def build_panel(engine: Engine, *, spec: PanelSpec, as_of: dt.date | None = None, progress: bool = False) -> pd.DataFrame:
+    """The full panel as known on ``as_of`` (default: the day after the last recording)."""
+    as_of = resolve_as_of(engine, spec=spec, as_of=as_of)
+    with Steps(total=len(catalogue(spec.period)) + 2, enabled=progress, what="features") as steps:
+        snap = load_snapshot(engine, spec=spec, as_of=as_of)
+        steps.advance("records")
+        arrays = compute_block(snap, lo=0, hi=snap.grid.n_periods, steps=steps)
+        events = label_events(snap, spec=spec, known_at=as_of)
+        snap.frames.clear()  # the records are no longer needed: free them before the panel is laid out
+        frame = to_frame(snap.grid, lo=0, hi=snap.grid.n_periods, arrays=arrays)
+        frame = attach_label(frame, events=events, grid=snap.grid, spec=spec, as_of=as_of)
+        steps.advance("labels")
+    frame.attrs.update(as_of=as_of.isoformat(), period=spec.period, dropped_records=snap.dropped)
+    return check_panel(frame)
+
+

@@ -1,0 +1,144 @@
+"""Incremental builds: recompute only the periods new records can change, and store the result.
+
+Features of period t read only versions recorded before t starts
+(docs/adr/0005), so if the earliest knowledge date at which the database
+differs from the last build is d, every period starting on or before d keeps
+its features: only the periods after d's period are recomputed (plus any new
+periods). Labels read the latest versions, so late records change past
+labels; they are updated by difference: the label events of every record
+read are subtracted as the last build knew them and added as known now.
+Anything that could move every row (catalogue, label or period settings,
+the area tables, a removed version, another first period or feature set)
+rebuilds in full.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from features.catalogue import catalogue, catalogue_hash
+from features.pipeline import store
+from features.pipeline.assemble import (
+    attach_label, compute_block, label_events, load_snapshot, panel_grid, present_features, resolve_as_of, to_frame,
+)
+from features.pipeline.fingerprint import first_change, fingerprints
+from features.pipeline.progress import Steps
+from features.pipeline.spec import PanelSpec
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did, for the CLI's one-line summary and the logs."""
+
+    build_id: int
+    path: Path
+    rows: int
+    areas: int
+    periods: int
+    recomputed_periods: int
+    features: int
+    full: bool
+    reason: str
+    as_of: dt.date
+    first_period: dt.date
+    last_period: dt.date
+    seconds: float
+
+
+def _identity(spec: PanelSpec) -> dict:
+    label = dataclasses.asdict(spec.label)
+    label["categories"] = list(label["categories"])
+    return {"period": spec.period, "week_start": spec.week_start, "label": label,
+            "catalogue_hash": catalogue_hash(spec.period)}
+
+
+def _first_changed(*, spec: PanelSpec, prev: dict | None, as_of: dt.date, since: dt.date | None,
+                   fps: dict) -> tuple[dt.date | None, str]:
+    """(earliest knowledge date that differs from the last build, or None to build in full; why)."""
+    if prev is None:
+        return None, "first build"
+    ident = _identity(spec)
+    if {k: prev.get(k) for k in ident} != ident:
+        return None, "settings or catalogue changed"
+    if dt.date.fromisoformat(prev["as_of"]) > as_of:
+        return None, "the database knows less than the last build"
+    changed, reason = first_change(prev["fingerprints"], fps)
+    if reason:
+        return None, reason
+    dates = [dt.date.fromisoformat(prev["last_period"])] + [d for d in (changed, since) if d is not None]
+    return min(dates), "incremental"
+
+
+def _unchanged(prev: dict, *, data_dir: Path, began: float) -> BuildResult:
+    """Nothing was recorded since the last build: it is still the current one."""
+    return BuildResult(build_id=prev["build_id"], path=data_dir / store.ROOT / prev["period"], rows=prev["rows"],
+                       areas=len(prev["areas"]), periods=len(prev["parts"]), recomputed_periods=0,
+                       features=len(prev["columns"]), full=False, reason="up to date", as_of=dt.date.fromisoformat(prev["as_of"]),
+                       first_period=dt.date.fromisoformat(prev["first_period"]),
+                       last_period=dt.date.fromisoformat(prev["last_period"]), seconds=time.perf_counter() - began)
+
+
+def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt.date | None = None,
+                   progress: bool = False) -> BuildResult:
+    """Bring the stored ``spec.period`` panel up to date with the database; returns what was done.
+
+    ``since`` forces recomputing every period from the one holding that date.
+    """
+    began = time.perf_counter()
+    data_dir = Path(data_dir)
+    as_of = resolve_as_of(engine, spec=spec, as_of=None)
+    prev = store.latest_manifest(engine, data_dir=data_dir, period=spec.period)
+    fps = fingerprints(engine, as_of=as_of)
+    changed, reason = _first_changed(spec=spec, prev=prev, as_of=as_of, since=since, fps=fps)
+    if changed is not None and since is None and prev["as_of"] == as_of.isoformat() and prev["fingerprints"] == fps:
+        return _unchanged(prev, data_dir=data_dir, began=began)
+    grid = panel_grid(engine, spec=spec, as_of=as_of)
+    lo = 0
+    if changed is not None:
+        if str(grid.periods[0].date()) != prev["first_period"] or grid.area_ids.tolist() != prev["areas"]:
+            changed, reason = None, "first period or areas changed"
+        else:
+            lo = int(grid.period_index(np.array([np.datetime64(changed, "ns")]))[0]) + 1
+            lo = max(0, min(lo, len(prev["parts"])))
+    with Steps(total=len(catalogue(spec.period)) + 3, enabled=progress, what=f"{spec.period} features") as steps:
+        snap = load_snapshot(engine, spec=spec, as_of=as_of, grid=grid, lo=lo)
+        if changed is not None and present_features(snap) != prev["columns"]:
+            changed, reason, lo = None, "feature set changed", 0
+            snap = load_snapshot(engine, spec=spec, as_of=as_of, grid=grid)
+        steps.advance("records")
+        arrays = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps)
+        columns = list(arrays)
+        events = label_events(snap, spec=spec, known_at=as_of)
+        if changed is not None:  # the last build's events, corrected for every record read
+            stored = store.read_events(prev, data_dir=data_dir)
+            events[:, : stored.shape[1]] += stored[:, : events.shape[1]]
+            events -= label_events(snap, spec=spec, known_at=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"])
+        snap.frames.clear()  # free the records before the panel is laid out
+        frame = to_frame(grid, lo=lo, hi=grid.n_periods, arrays=arrays)
+        keep_before = str(grid.periods[lo].date()) if lo < grid.n_periods else "9999"
+        parts = {day: name for day, name in prev["parts"].items() if day < keep_before} if changed is not None else {}
+        parts.update(store.write_parts(frame, data_dir=data_dir, period=spec.period, n_areas=grid.n_areas))
+        del frame
+        steps.advance("stored")
+        labelled = attach_label(to_frame(grid, lo=0, hi=grid.n_periods, arrays={}), events=events, grid=grid, spec=spec, as_of=as_of)
+        labels_file, events_file = store.write_labels(labelled, events, data_dir=data_dir, period=spec.period)
+        steps.advance("labels")
+    manifest = {**_identity(spec), "as_of": as_of.isoformat(), "first_period": str(grid.periods[0].date()),
+                "last_period": str(grid.periods[-1].date()), "rows": grid.n_areas * grid.n_periods,
+                "areas": grid.area_ids.tolist(), "columns": columns, "parts": parts, "labels": labels_file,
+                "events": events_file, "fingerprints": fps,
+                "batches": {kind: max((v[-1] for v in fps[kind].values()), default=-1) for kind in ("petitions", "mediation")}}
+    build_id = store.record_build(engine, data_dir=data_dir, manifest=manifest)
+    return BuildResult(build_id=build_id, path=data_dir / store.ROOT / spec.period, rows=manifest["rows"],
+                       areas=grid.n_areas, periods=grid.n_periods, recomputed_periods=grid.n_periods - lo,
+                       features=len(columns), full=changed is None, reason=reason, as_of=as_of,
+                       first_period=grid.periods[0].date(), last_period=grid.periods[-1].date(),
+                       seconds=time.perf_counter() - began)

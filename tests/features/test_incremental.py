@@ -1,0 +1,73 @@
+"""Incremental builds recompute only what new records can change, and equal a full rebuild."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from features.pipeline import PanelSpec, build_features, build_panel, load_panel
+from features.labels import LabelSpec
+from tests.features.factories import D, add_cases, add_petitions, add_population, city, petition, case
+
+
+def _assert_same(engine, data_dir, spec: PanelSpec) -> None:
+    stored = load_panel(engine, data_dir=data_dir, period=spec.period)
+    fresh = build_panel(engine, spec=spec)
+    pd.testing.assert_frame_equal(stored, fresh)
+
+
+@pytest.mark.parametrize("period", ["week", "month"])
+def test_incremental_equals_full(full_engine, tmp_path, period: str) -> None:
+    engine, spec = full_engine, PanelSpec(period=period, label=LabelSpec(horizon=2))
+    first = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert first.full
+    _assert_same(engine, tmp_path, spec)
+    # a new week: new records, a late entry about last year, a correction of an old record
+    add_petitions(engine, [petition(area="S0C0", on=D(2023, 12, 4), people=7),
+                           petition(area="S1C1", on=D(2023, 12, 5), recorded=D(2023, 12, 8), category="medical"),
+                           petition(area="S1C2", on=D(2023, 3, 1), recorded=D(2023, 12, 6), level_reached="province")])
+    add_cases(engine, [case(area="S0C2", on=D(2023, 12, 5), outcome="failed", dispute_type="land_demolition",
+                            closed_on=D(2023, 12, 7))])
+    second = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not second.full and second.recomputed_periods < second.periods / 2
+    _assert_same(engine, tmp_path, spec)
+    again = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not again.full and again.recomputed_periods == 0
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_backdated_records_and_population_recompute_from_their_period(full_engine, tmp_path) -> None:
+    engine, spec = full_engine, PanelSpec()
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    add_petitions(engine, [petition(area="S0C1", on=D(2022, 6, 1), recorded=D(2022, 6, 20), people=12)])  # a back-filled batch
+    add_population(engine, [dict(area_id="S0C1", period_start=D(2022, 9, 5), residents=20_000)])
+    result = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not result.full
+    assert result.periods - 60 < result.recomputed_periods < result.periods
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_since_forces_recomputing_and_area_changes_rebuild(full_engine, tmp_path) -> None:
+    engine, spec = full_engine, PanelSpec()
+    base = build_features(engine, spec=spec, data_dir=tmp_path)
+    forced = build_features(engine, spec=spec, data_dir=tmp_path, since=D(2023, 6, 1))
+    assert not forced.full and 20 < forced.recomputed_periods < base.periods
+    _assert_same(engine, tmp_path, spec)
+    from tests.features.factories import _insert
+    from features.storage.tables import areas
+
+    _insert(engine, areas, "areas", [dict(area_id="S1C9", name="new", parent_id="S1", level="community")])
+    rebuilt = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert rebuilt.full and "areas" in rebuilt.reason
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_label_change_rebuilds_and_load_without_build_fails(engine, tmp_path) -> None:
+    city(engine)
+    add_petitions(engine, [petition(area="S0C0", on=D(2023, 11, 1)), petition(area="S0C0", on=D(2024, 1, 3))])
+    with pytest.raises(LookupError):
+        load_panel(engine, data_dir=tmp_path)
+    build_features(engine, spec=PanelSpec(), data_dir=tmp_path)
+    other = build_features(engine, spec=PanelSpec(label=LabelSpec(horizon=3)), data_dir=tmp_path)
+    assert other.full
+    assert load_panel(engine, data_dir=tmp_path)["label"].isna().sum() == 6 * 3
