@@ -3,7 +3,7 @@
 The simulator (features/simulation) applies the same escalation constants to
 the events it generates; our label, rebuilt from the records it writes
 (with late entries and corrections), must agree with its ``escalated``
-truth almost everywhere. Skipped while the simulator is not importable.
+truth almost everywhere.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from features import simulation
 from features.pipeline import PanelSpec, build_panel
 from features.storage.tables import adjacency, areas, mediation_cases, petitions, policies, policy_areas, population
 from tests.features.factories import _insert
-
-simulation = pytest.importorskip("features.simulation")
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
