@@ -17,7 +17,8 @@ Each measured stage runs in a fresh subprocess so its peak resident memory
   straight from the Parquet files;
 - ``full``: ``build_features`` from scratch (SQLite → stored Parquet panel);
 - ``stages``: the same full build split into reading the snapshot from SQLite
-  and computing the features in memory;
+  (columnar through ADBC when ``adbc-driver-sqlite`` is installed, otherwise
+  through the DB-API cursor) and computing the features in memory;
 - ``incremental``: one more week of records (plus late entries and
   corrections) loaded as a new batch, then ``build_features`` again.
 """
@@ -227,7 +228,19 @@ def stage(name: str, work: Path) -> dict:
         extra["compute_seconds"] = time.perf_counter() - began - extra["read_seconds"]
         extra["records"] = sum(len(f) for f in snap.frames.values())
         del arrays
+    if name != "reference":
+        extra["reader"] = _reader()
     return {"stage": name, "seconds": time.perf_counter() - began, "peak_mb": _peak_mb(), **extra}
+
+
+def _reader() -> str:
+    """Which read path ``features.pipeline.snapshot`` used: ADBC's Arrow columns or the DB-API cursor."""
+    try:
+        from importlib.metadata import version
+
+        return f"adbc-driver-sqlite {version('adbc-driver-sqlite')}"
+    except Exception:  # noqa: BLE001 - not installed: the cursor path
+        return "sqlite3 DB-API cursor"
 
 
 def _run(name: str, work: Path) -> dict:

@@ -60,9 +60,11 @@ def list_features(
 ) -> None:
     """Print the feature catalogue: name, family, window, definition, fields read."""
     table = Table(title=f"Concord feature catalogue ({period})", show_lines=False)
-    for column in ("name", "family", "window", "definition", "reads"):
-        table.add_column(column, overflow="fold")
     specs = [s for s in catalogue(period) if family is None or s.family == family]
+    # Names are what people copy: never fold or cut them, whatever the terminal's width.
+    table.add_column("name", no_wrap=True, min_width=max((len(s.name) for s in specs), default=4))
+    for column in ("family", "window", "definition", "reads"):
+        table.add_column(column, overflow="fold")
     for spec in specs:
         window = "" if spec.window is None else f"{spec.window} {period}{'s' if spec.window > 1 else ''}"
         table.add_row(spec.name, spec.family, window, spec.definition + (f" ({spec.missing}.)" if spec.missing else ""),

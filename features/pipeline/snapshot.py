@@ -15,6 +15,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -22,6 +24,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from pandas.api.types import union_categoricals
 from sqlalchemy.engine import Engine
 
+from features.pipeline.columnar import read_arrow
 from features.storage.tables import adjacency, areas, mediation_cases, petitions, policies, policy_areas, population
 
 _ID = {"petitions": (petitions, "petition_id", "received_on"), "mediation": (mediation_cases, "case_id", "opened_on")}
@@ -79,7 +82,7 @@ def _dates(values: pd.Series) -> pd.Series:
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     """Dense dtypes for one chunk: dates parsed, numbers as floats, strings as categoricals."""
     for name in frame.columns:
-        if name in _DATES or name.endswith("_on") or name == "period_start":
+        if _is_date(name):
             frame[name] = _dates(frame[name])
         elif name in _FLAGS or name == "hearing_held":
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)  # 1/0/NaN
@@ -90,11 +93,75 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _frame(connection: sa.Connection, statement: sa.Select) -> pd.DataFrame:
-    """Read in chunks so millions of rows never sit in memory as Python objects all at once."""
-    # The DBAPI cursor directly: SQLAlchemy's per-row processing costs more than SQLite's own
-    # fetching at millions of rows. Only dates and ids are bound, rendered as literals.
+def _is_date(name: str) -> bool:
+    return name in _DATES or name.endswith("_on") or name == "period_start"
+
+
+def _arrow_column(name: str, column: pa.ChunkedArray) -> pd.Series | np.ndarray | pd.Categorical:
+    """One Arrow column as ``_compact`` would leave the same values read through the cursor."""
+    kind = column.type
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    if _is_date(name):
+        if text:  # ISO text from group-bys (few rows)
+            return _dates(pd.Series(column.to_pandas(), dtype=object))
+        days = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        missing = np.isnan(days)
+        out = np.where(missing, 0, days).astype(np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+        out[missing] = np.datetime64("NaT")
+        return out
+    if name in _FLAGS or name == "hearing_held" or name in _NUMBERS:
+        if text or pa.types.is_decimal(kind):
+            return pd.to_numeric(pd.Series(column.to_pandas(), dtype=object), errors="coerce").astype(np.float64).to_numpy()
+        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    if name == "record_id" or not (text or column.null_count == len(column)):
+        values = column.to_pandas()
+        if pa.types.is_integer(kind) and column.null_count == 0:
+            values = values.astype(np.int64)
+        return values.to_numpy()
+    encoded = column.combine_chunks().dictionary_encode() if text else None
+    if encoded is None or len(encoded.dictionary) == 0:  # no value at all: an empty category, as from the cursor
+        return pd.Categorical([None] * len(column))
+    categories = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
+    order = np.argsort(categories, kind="stable")  # astype("category") sorts its categories
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    raw = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = np.where(raw < 0, -1, rank[raw])
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories[order], dtype=object))
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """``pd.factorize`` codes (order of first appearance, -1 for NULL) without a Python object per value."""
+    indices = column.combine_chunks().dictionary_encode().indices
+    return pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _from_arrow(table: pa.Table, *, codes: str | None) -> pd.DataFrame:
+    names = table.column_names
+    return pd.DataFrame({name: _codes(table.column(i)) if name == codes else _arrow_column(name, table.column(i))
+                         for i, name in enumerate(names)}, columns=names)
+
+
+def _frame(connection: sa.Connection, statement: sa.Select, *, codes: str | None = None) -> pd.DataFrame:
+    """Read columnar through ADBC where it can; otherwise in chunks through the DB-API cursor.
+
+    The column named ``codes`` comes back as its ``pd.factorize`` codes instead of its values.
+    """
+    # Only dates and ids are bound, rendered as literals.
     sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    table = read_arrow(connection, sql)
+    if table is not None:
+        return _from_arrow(table, codes=codes)
+    frame = _cursor_frame(connection, sql)
+    if codes is not None:
+        frame[codes] = pd.factorize(frame[codes])[0].astype(np.int64)
+    return frame
+
+
+def _cursor_frame(connection: sa.Connection, sql: str) -> pd.DataFrame:
+    # The DBAPI cursor directly: SQLAlchemy's per-row processing costs more than SQLite's own
+    # fetching at millions of rows. Chunks keep millions of rows from sitting in memory as Python
+    # objects all at once.
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql)
@@ -148,7 +215,7 @@ def load_versions(engine: Engine, *, kind: str, as_of: dt.date, event_from: dt.d
         wanted = sa.select(table.c[key]).where(sa.or_(*conditions))
         statement = statement.where(table.c[key].in_(wanted))
     with engine.connect() as connection:
-        frame = _frame(connection, statement)
+        frame = _frame(connection, statement, codes="record_id")
     return _supersede(frame)
 
 
@@ -157,7 +224,7 @@ def _supersede(frame: pd.DataFrame) -> pd.DataFrame:
 
     Only versions known at the build's ``as_of`` were read, so a later version never supersedes.
     """
-    ids = pd.factorize(frame.pop("record_id"))[0]
+    ids = frame.pop("record_id").to_numpy()  # factorized by _frame
     version = frame.pop("version").to_numpy()
     order = np.lexsort((version, ids))
     same = ids[order[1:]] == ids[order[:-1]]

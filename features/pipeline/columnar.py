@@ -1,0 +1,82 @@
+"""Columnar reads through Apache Arrow's ADBC drivers (SQLite and PostgreSQL).
+
+``sqlite3`` and ``psycopg`` hand every value to Python as an object; at
+millions of rows that costs far more than the query. ADBC drivers return
+Arrow columns instead (PostgreSQL through binary ``COPY``), so no Python
+object is made per value. ``read_arrow`` answers ``None`` whenever it cannot
+serve a statement (another backend, an in-memory SQLite database, a driver
+that is not installed or fails): the caller then reads through the DB-API
+cursor as before.
+
+SQLite is dynamically typed and ADBC's SQLite driver infers each column's
+type from the rows of a batch, failing when a later batch disagrees (a
+column whose first batch is all NULL is taken as INT64). The whole result
+is therefore read as one batch, so the inference sees every row; the caller
+converts each column to the dtype the cursor path gives, whatever Arrow type
+it arrived as.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
+
+_ONE_BATCH = str(1 << 30)  # rows per batch (the driver refuses INT_MAX): the whole result, so type inference sees every row
+
+
+def _sqlite(url: sa.URL):
+    from adbc_driver_sqlite import dbapi
+
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:") or url.query or not os.path.isfile(path):
+        return None  # in-memory, URI-style or missing: only the engine's own connection sees it
+    connection = dbapi.connect(f"file:{quote(os.path.abspath(path))}?mode=ro")
+    return connection, {"adbc.sqlite.query.batch_rows": _ONE_BATCH}
+
+
+def _postgres(url: sa.URL):
+    from adbc_driver_postgresql import dbapi
+
+    uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return dbapi.connect(uri), {}
+
+
+_BACKENDS = {"sqlite": _sqlite, "postgresql": _postgres}
+_DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg", "psycopg2")}
+
+
+def read_arrow(connection: sa.Connection, sql: str):
+    """``sql`` as a ``pyarrow.Table`` through ADBC, or ``None`` to use the DB-API cursor instead."""
+    url = connection.engine.url
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if backend not in _BACKENDS or driver not in _DRIVERS[backend]:
+        return None
+    if backend == "postgresql" and "%" in sql:  # pyformat escaping ('%%') is psycopg's, not libpq's
+        return None
+    try:
+        opened = _BACKENDS[backend](url)
+    except Exception as error:  # noqa: BLE001 - a missing or failing driver means the cursor path
+        log.debug("columnar read unavailable for %s: %s", backend, error)
+        return None
+    if opened is None:
+        return None
+    adbc, options = opened
+    try:
+        cursor = adbc.cursor()
+        try:
+            if options:
+                cursor.adbc_statement.set_options(**options)
+            cursor.execute(sql)
+            return cursor.fetch_arrow_table()
+        finally:
+            cursor.close()
+    except Exception as error:  # noqa: BLE001 - e.g. a type the driver cannot map: read it the old way
+        log.debug("columnar read failed on %s, using the DB-API cursor: %s", backend, error)
+        return None
+    finally:
+        adbc.close()
