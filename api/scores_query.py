@@ -32,7 +32,7 @@ def scored_period(connection: Connection, *, model_version: str, period: dt.date
 def _score_rows(model_version: str, period: dt.date) -> sa.Select:
     return (
         sa.select(scores.c.area_id, areas.c.name, scores.c.period_start, scores.c.probability, scores.c.level,
-                  scores.c.reasons, scores.c.model_version)
+                  scores.c.reasons, scores.c.expected, scores.c.model_version)
         .join(areas, areas.c.area_id == scores.c.area_id)
         .where(scores.c.model_version == model_version, scores.c.period_start == period)
     )
@@ -46,7 +46,7 @@ def hotspots(
     query = _score_rows(model_version, period).join(tree, tree.c.area_id == scores.c.area_id)
     total = connection.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = connection.execute(query.order_by(scores.c.probability.desc(), scores.c.area_id).limit(limit))
-    return total, [dict(row._mapping, rank=rank) for rank, row in enumerate(rows, start=1)]
+    return total, [public_row(row, rank=rank) for rank, row in enumerate(rows, start=1)]
 
 
 def area_score(connection: Connection, *, region_id: str, area_id: str, model_version: str, period: dt.date) -> dict:
@@ -58,4 +58,11 @@ def area_score(connection: Connection, *, region_id: str, area_id: str, model_ve
         # Same answer whether the area does not exist or lies outside the region,
         # so a region's boundaries do not leak.
         raise NotFound(f"no area {area_id!r} with a score for {period.isoformat()} in your region")
-    return dict(row._mapping)
+    return public_row(row)
+
+
+def public_row(row: sa.Row, **extra: object) -> dict:
+    """A stored score as the API shows it (``expected`` is stored, ``expected_counts`` shown)."""
+    data = dict(row._mapping, **extra)
+    data["expected_counts"] = data.pop("expected", None) or {}
+    return data

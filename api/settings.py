@@ -34,8 +34,8 @@ class LabelSettings(BaseModel):
 class LevelSettings(BaseModel):
     """Probability cut-offs for the published levels (docs/adr/0004-level-cutoffs.md)."""
 
-    high: float = Field(0.30, gt=0, lt=1)
-    medium: float = Field(0.10, gt=0, lt=1)
+    high: float = Field(0.20, gt=0, lt=1)
+    medium: float = Field(0.08, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> "LevelSettings":

@@ -40,6 +40,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from models.matrix import fill_empty_columns
+
 
 class CalibratedEscalationClassifier(ClassifierMixin, BaseEstimator):
     """HistGradientBoosting on the earlier rows, calibrated on the latest rows.
@@ -96,7 +98,7 @@ class CalibratedEscalationClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Only binary classification is supported. The type of the target is {len(self.classes_)} classes.")
         target = (y == self.classes_[1]).astype(int)
         cut = self._split(target)
-        self.booster_ = self._booster(cut).fit(X[:cut], target[:cut])
+        self.booster_ = self._booster(cut).fit(fill_empty_columns(X[:cut]), target[:cut])
         score = self.booster_.predict_proba(X[cut:])[:, 1]
         self.method_ = self._method(target[cut:])
         if len(np.unique(target[cut:])) < 2:

@@ -24,6 +24,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from models.matrix import fill_empty_columns
+
 
 def poisson_interval(mu: np.ndarray, *, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
     """Central Poisson(mu) interval with at least ``coverage`` probability."""
@@ -61,6 +63,7 @@ class CountForecaster(RegressorMixin, BaseEstimator):
             raise ValueError("counts must be non-negative")
         if self.interval not in ("quantile", "poisson"):
             raise ValueError(f"interval must be 'quantile' or 'poisson', not {self.interval!r}")
+        X = fill_empty_columns(X)
         self.mean_ = self._booster(len(y), loss="poisson").fit(X, y)
         tail = (1 - self.coverage) / 2
         self.bounds_ = (

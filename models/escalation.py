@@ -1,7 +1,10 @@
-"""The escalation classifier and the small object that is stored as its artifact.
+"""The escalation model and its count forecasts: the one object stored as a version's artifact.
 
 The artifact carries its feature names so scoring can check that the panel
-it is given has the columns the model was trained on, in the same order.
+it is given has the columns the model was trained on, in the same order;
+the label-history features (models/targets.py) are derived from the panel
+by the artifact itself, with the lag it was trained at, so a scoring panel
+needs only the catalogue's columns.
 """
 
 from __future__ import annotations
@@ -10,32 +13,93 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
+
+from models.calibration import CalibratedEscalationClassifier
+from models.counts import CountForecaster
+from models.counts import poisson_interval
+from models.targets import HISTORY, CountTarget, add_history, family_shares
+
+
+@dataclass
+class CountModel:
+    target: CountTarget
+    estimator: CountForecaster
 
 
 @dataclass
 class EscalationModel:
-    """A fitted classifier with the feature list it expects."""
+    """A fitted calibrated classifier with the feature list it expects, and its count models."""
 
-    estimator: HistGradientBoostingClassifier
+    estimator: CalibratedEscalationClassifier
     feature_names: list[str]
     label: str = "escalation"
     training_window: tuple[str, str] = ("", "")
     extra: dict = field(default_factory=dict)
+    history_lag: int | None = None  # None: no label-history features
+    counts: list[CountModel] = field(default_factory=list)
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+    def prepare(self, panel: pd.DataFrame) -> pd.DataFrame:
+        """The panel with the derived features the model reads (whole panel: history needs the past)."""
+        if self.history_lag is None or all(name in panel.columns for name in HISTORY):
+            return panel
+        return add_history(panel, lag=self.history_lag)
+
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         missing = [name for name in self.feature_names if name not in frame.columns]
         if missing:
             raise ValueError(f"panel lacks features the model was trained on: {', '.join(missing[:10])}")
+        return frame[self.feature_names].to_numpy(dtype=np.float64)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self.estimator)
-        matrix = frame[self.feature_names].to_numpy(dtype=np.float64)
-        return self.estimator.predict_proba(matrix)[:, 1]
+        return self.estimator.predict_proba(self.matrix(frame))[:, 1]
+
+    def expected_counts(self, frame: pd.DataFrame) -> list[dict]:
+        """Per row: {target: {expected, lower, upper, window}} (empty dicts without count models)."""
+        out: list[dict] = [{} for _ in range(len(frame))]
+        if not self.counts:
+            return out
+        X = self.matrix(frame)
+        for count in self.counts:
+            mu, lower, upper = count.estimator.predict_interval(X)
+            self._put(out, count.target.name, mu, lower, upper, count.target.window)
+            source = count.target.column.split("_", 1)[0]
+            for family, share in family_shares(frame, source=source).items():  # the total split by recent shares
+                part = mu * share
+                self._put(out, f"{count.target.name}:{family}", part, *poisson_interval(part), count.target.window)
+        return out
+
+    @staticmethod
+    def _put(out: list[dict], name: str, mu, lower, upper, window: int) -> None:
+        for row, (m, lo, hi) in enumerate(zip(mu, lower, upper, strict=True)):
+            out[row][name] = {"expected": round(float(m), 3), "lower": round(float(lo), 3),
+                              "upper": round(float(hi), 3), "window": window}
 
 
-def make_estimator(*, seed: int) -> HistGradientBoostingClassifier:
-    """Gradient boosting handles the NaNs of absent feature families natively."""
-    return HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
-        l2_regularization=1.0, early_stopping=False, random_state=seed,
+#: Escalations the calibration tail should hold where the panel has them.
+CALIBRATION_POSITIVES = 150
+
+
+def make_estimator(*, seed: int, positives: int | None = None, rows: int | None = None) -> CalibratedEscalationClassifier:
+    """Boosting regularised for a rare event (a few % of area-periods; docs/adr/0008-model-layer.md).
+
+    Shallow trees, large leaves and a small learning rate: on the default
+    simulated city the defaults of ``CalibratedEscalationClassifier`` (15
+    leaves, 40 rows per leaf) fit noise and lose to the long-run baseline.
+    The calibration tail is 15% of the rows, grown up to half of them so
+    that it holds about ``CALIBRATION_POSITIVES`` escalations (``positives``:
+    escalations in the training rows): a calibrator fitted on a dozen
+    events is noise. Leaves hold 2% of the training rows (20 to 800): a
+    fixed 800 would leave a small panel's booster a single split.
+    """
+    fraction = 0.15 if not positives else min(0.5, max(0.15, CALIBRATION_POSITIVES / positives))
+    return CalibratedEscalationClassifier(
+        max_iter=500, learning_rate=0.02, max_leaf_nodes=3,
+        min_samples_leaf=800 if rows is None else int(min(800, max(20, rows // 50))), l2_regularization=20.0,
+        calibration_fraction=round(fraction, 3), random_state=seed,
     )
+
+
+def make_count_estimator(*, seed: int) -> CountForecaster:
+    return CountForecaster(max_iter=100, learning_rate=0.05, max_leaf_nodes=7, min_samples_leaf=200, random_state=seed)

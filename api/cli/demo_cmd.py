@@ -17,7 +17,10 @@ import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import console, current_user, load_settings, open_database
+from threadpoolctl import threadpool_limits
+
+from api.cli.backtest_cmd import load_adjacency, load_truth
+from api.cli.common import console, current_user, fail, load_settings, open_database
 from api.cli.specs import panel_spec
 from api.cli.pipeline_cmd import registry_dir
 from api.security import UserError, add_user, revoke_user
@@ -60,14 +63,19 @@ def run_demo(settings: Settings, *, communities: int, weeks: int, seed: int, sta
         build_features(engine, spec=panel_spec(settings), data_dir=settings.data_dir)
         steps.update(task, advance=1, description="training")
         panel = load_panel(engine, data_dir=settings.data_dir, period=settings.period)
-        model = train_and_register(
-            engine, panel=panel, feature_names=feature_columns(panel), registry_dir=registry_dir(settings),
-            catalogue_hash=catalogue_hash(settings.period), seed=seed,
-        )
+        with threadpool_limits(1):  # one booster thread: two cores shared with the rest of the job
+            model = train_and_register(
+                engine, panel=panel, feature_names=feature_columns(panel), registry_dir=registry_dir(settings),
+                catalogue_hash=catalogue_hash(settings.period), seed=seed,
+                truth=load_truth(settings, None), adjacency=load_adjacency(engine),
+            )
+        if not model.serving:
+            reasons = "; ".join(model.manifest.get("backtest", {}).get("gates", {}).get("reasons", [])) or "see `concord models show`"
+            raise fail(f"model {model.version} did not pass the promotion gates, nothing to serve: {reasons}")
         steps.update(task, advance=1, description="scoring the latest period")
         score_and_store(
             engine, panel=panel, registry_dir=registry_dir(settings), high=settings.levels.high,
-            medium=settings.levels.medium,
+            medium=settings.levels.medium, suppression_k=settings.suppression_k,
             describe={name: spec.definition for name, spec in by_name(settings.period).items()},
         )
         steps.update(task, advance=1, description="issuing an admin token")

@@ -170,6 +170,8 @@ scores = sa.Table(
     sa.Column("level", sa.String(8), nullable=False),
     sa.Column("reasons", sa.JSON, nullable=False),
     sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
+    # expected counts with 90% intervals, by target (migration 0002); NULL for older scores
+    sa.Column("expected", sa.JSON),
 )
 sa.Index("ix_scores_period_model", scores.c.period_start, scores.c.model_version)
 

@@ -53,3 +53,10 @@ def test_reasons_name_the_feature_an_area_stands_out_on() -> None:
     reasons = reasons_for(frame, feature_names=["a", "b"], describe={"a": "alpha"})
     assert reasons[4][0]["feature"] == "a" and reasons[4][0]["description"] == "alpha"
     assert reasons[0] == [] or all(r["standing"] > 0 for r in reasons[0])
+
+
+def test_training_survives_a_feature_with_no_value_yet() -> None:
+    """A young panel has windows with no value at all; the booster must still fit."""
+    panel = synthetic_panel([f"A{i}" for i in range(30)], periods=50).assign(year_window=np.nan)
+    result = train_escalation(panel, feature_names=FEATURES + ["year_window"])
+    assert 0 <= result.model.predict_proba(result.model.prepare(panel).head(5)).min()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from features.storage.tables import model_versions
 from models import registry
 from models.jobs import train_and_register
+from models.targets import HISTORY
 from models.train import TrainingFailed
 from tests.utils.scored_city import FEATURES, synthetic_panel
 
@@ -24,7 +25,7 @@ def trained(engine, tmp_path):
 def test_registered_artifact_loads_and_carries_its_manifest(trained) -> None:
     engine, registry_dir, _, model = trained
     artifact, record = registry.load_artifact(engine, registry_dir=registry_dir, version=model.version)
-    assert artifact.feature_names == FEATURES
+    assert artifact.feature_names == [*FEATURES, *HISTORY]  # the label-history features come last
     for key in ("training_window", "catalogue_hash", "data_hash", "metrics", "libraries", "sha256"):
         assert key in record.manifest
     assert record.serving
