@@ -61,7 +61,7 @@ def reject_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):
         return
-    allowed = _query_aliases(route.dependant)
+    allowed = _allowed_query(route)
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         from fastapi.exceptions import RequestValidationError
@@ -71,6 +71,14 @@ def reject_unknown_query(request: Request) -> None:
              "type": "unknown_parameter"}
             for name in unknown
         ])
+
+
+def _allowed_query(route) -> frozenset[str]:  # noqa: ANN001 - a starlette route, fixed for the app's life
+    """Computed once per route and kept on it (routes compare by value, so they cannot key a cache)."""
+    allowed = route.__dict__.get("_concord_query_names")
+    if allowed is None:
+        allowed = route.__dict__["_concord_query_names"] = frozenset(_query_aliases(route.dependant))
+    return allowed
 
 
 def _query_aliases(dependant) -> set[str]:  # noqa: ANN001 - fastapi.dependencies.models.Dependant

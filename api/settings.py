@@ -72,6 +72,16 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def registry_dir(self) -> Path:
+        """Where model artifacts live (their checksums are in the database)."""
+        return self.data_dir / "registry"
+
+    @property
+    def demo_city_dir(self) -> Path:
+        """Where ``concord demo`` writes its simulated city (and its truth, for the oracle)."""
+        return self.data_dir / "demo-city"
+
+    @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'concord.db').resolve()}"
 

@@ -252,5 +252,10 @@ def history_span(period: Period = "week") -> int:
     return w["Y"] + w["M"]
 
 
+def definitions(period: Period = "week") -> dict[str, str]:
+    """Feature name → its one-sentence definition, for reasons a person reads."""
+    return {spec.name: spec.definition for spec in catalogue(period)}
+
+
 def by_name(period: Period = "week") -> dict[str, FeatureSpec]:
     return {spec.name: spec for spec in catalogue(period)}

@@ -24,11 +24,10 @@ from sklearn.base import clone
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from features.labels import LABEL_OFFSET
+from features.pipeline.spec import INDEX, LABEL
 from models.escalation import CountModel, EscalationModel, make_count_estimator, make_estimator
 from models.targets import HISTORY, add_history, catalogue_targets, count_targets, trim_unrecorded_tail
 
-INDEX = ("area_id", "period_start")
-LABEL = "label"
 #: Count models train on at most this many of the latest labelled rows (cost grows with rows x targets).
 COUNT_ROWS = 400_000
 

@@ -25,7 +25,7 @@ TRUTH_FILE = "truth_area_weeks"
 
 def load_truth(settings: Settings, path: Path | None) -> pd.DataFrame | None:
     """The simulator's truth (``--truth`` or the demo city's), or None when there is none."""
-    candidates = [path] if path is not None else [settings.data_dir / "demo-city" / f"{TRUTH_FILE}{s}" for s in (".parquet", ".csv")]
+    candidates = [path] if path is not None else [settings.demo_city_dir / f"{TRUTH_FILE}{s}" for s in (".parquet", ".csv")]
     for candidate in candidates:
         if candidate.is_file():
             columns = ["area_id", "period_start", "p_escalation"]

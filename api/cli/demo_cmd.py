@@ -22,10 +22,9 @@ from threadpoolctl import threadpool_limits
 from api.cli.backtest_cmd import load_adjacency, load_truth
 from api.cli.common import console, current_user, fail, load_settings, open_database
 from api.cli.specs import panel_spec
-from api.cli.pipeline_cmd import registry_dir
 from api.security import UserError, add_user, revoke_user
 from api.settings import Settings
-from features.catalogue import by_name, catalogue_hash
+from features.catalogue import catalogue_hash, definitions
 from features.load_directory import load_directory
 from features.pipeline import build_features, feature_columns, load_panel
 from features.simulation import SimulationConfig, simulate
@@ -52,7 +51,7 @@ def fresh_admin_token(engine: sa.Engine, *, region_id: str) -> str:
 def run_demo(settings: Settings, *, communities: int, weeks: int, seed: int, start: dt.date) -> tuple[str, str]:
     """Run every step; returns (serving model version, admin token)."""
     engine = open_database(settings)
-    city_dir: Path = settings.data_dir / "demo-city"
+    city_dir: Path = settings.demo_city_dir
     steps = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console)
     with steps:
         task = steps.add_task("simulating a city", total=6)
@@ -65,7 +64,7 @@ def run_demo(settings: Settings, *, communities: int, weeks: int, seed: int, sta
         panel = load_panel(engine, data_dir=settings.data_dir, period=settings.period)
         with threadpool_limits(1):  # one booster thread: two cores shared with the rest of the job
             model = train_and_register(
-                engine, panel=panel, feature_names=feature_columns(panel), registry_dir=registry_dir(settings),
+                engine, panel=panel, feature_names=feature_columns(panel), registry_dir=settings.registry_dir,
                 catalogue_hash=catalogue_hash(settings.period), seed=seed,
                 truth=load_truth(settings, None), adjacency=load_adjacency(engine),
             )
@@ -74,9 +73,9 @@ def run_demo(settings: Settings, *, communities: int, weeks: int, seed: int, sta
             raise fail(f"model {model.version} did not pass the promotion gates, nothing to serve: {reasons}")
         steps.update(task, advance=1, description="scoring the latest period")
         score_and_store(
-            engine, panel=panel, registry_dir=registry_dir(settings), high=settings.levels.high,
+            engine, panel=panel, registry_dir=settings.registry_dir, high=settings.levels.high,
             medium=settings.levels.medium, suppression_k=settings.suppression_k,
-            describe={name: spec.definition for name, spec in by_name(settings.period).items()},
+            describe=definitions(settings.period),
         )
         steps.update(task, advance=1, description="issuing an admin token")
         token = fresh_admin_token(engine, region_id=root_area(engine))

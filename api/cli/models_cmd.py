@@ -51,7 +51,7 @@ def models_promote(version: Annotated[str, typer.Argument(help="the version to s
     settings = load_settings()
     engine = open_database(settings)
     try:
-        _, record = registry.load_artifact(engine, registry_dir=settings.data_dir / "registry", version=version)
+        _, record = registry.load_artifact(engine, registry_dir=settings.registry_dir, version=version)
         passed, reasons = recorded_gates(record.manifest)
         if not passed:
             raise registry.ArtifactRejected(f"{version} failed the promotion gates: " + "; ".join(reasons))

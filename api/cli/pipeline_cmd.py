@@ -15,17 +15,12 @@ from threadpoolctl import threadpool_limits
 
 from api.cli.backtest_cmd import load_adjacency, load_truth
 from api.cli.common import console, fail, load_settings, open_database
-from api.settings import Settings
-from features.catalogue import by_name, catalogue_hash
+from features.catalogue import catalogue_hash, definitions
 from features.pipeline import feature_columns, load_panel
 from models import registry
 from models.evaluate import BacktestPlan
 from models.jobs import score_and_store, train_and_register
 from models.train import TrainingFailed
-
-
-def registry_dir(settings: Settings) -> Path:
-    return settings.data_dir / "registry"
 
 
 def train(
@@ -44,7 +39,7 @@ def train(
         panel = load_panel(engine, data_dir=settings.data_dir, period=settings.period)
         with console.status("training…") as status, threadpool_limits(1):
             model = train_and_register(
-                engine, panel=panel, feature_names=feature_columns(panel), registry_dir=registry_dir(settings),
+                engine, panel=panel, feature_names=feature_columns(panel), registry_dir=settings.registry_dir,
                 catalogue_hash=catalogue_hash(settings.period), seed=seed, promote=promote,
                 plan=BacktestPlan(folds=folds, stride=stride), truth=load_truth(settings, truth),
                 adjacency=load_adjacency(engine), counts=counts,
@@ -82,10 +77,10 @@ def score(
     engine = open_database(settings)
     try:
         panel = load_panel(engine, data_dir=settings.data_dir, period=settings.period)
-        describe = {name: spec.definition for name, spec in by_name(settings.period).items()}
+        describe = definitions(settings.period)
         with console.status("scoring…"), threadpool_limits(1):
             summary = score_and_store(
-                engine, panel=panel, registry_dir=registry_dir(settings), high=settings.levels.high,
+                engine, panel=panel, registry_dir=settings.registry_dir, high=settings.levels.high,
                 medium=settings.levels.medium, describe=describe, suppression_k=settings.suppression_k,
                 period=pd.Timestamp(period) if period is not None else None, movers=movers,
             )
