@@ -201,6 +201,26 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text),
 )
 
+flag_actions = sa.Table(
+    # What was done about a flag, and later what came of it (migration 0003).
+    # Append-only by use: an outcome is a new row pointing at its action, so
+    # the feedback-loop analysis sees every step as it was recorded.
+    "flag_actions",
+    metadata,
+    sa.Column("action_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("area_id", sa.String(64), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "action" or "outcome"
+    sa.Column("action", sa.String(32)),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("follows", sa.Integer),  # the action an outcome reports on
+    sa.Column("note", sa.Text),
+    sa.Column("model_version", sa.String(64)),
+    sa.Column("recorded_by", sa.String(128), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("ix_flag_actions_area_period", flag_actions.c.area_id, flag_actions.c.period_start)
+
 #: The record tables, by input kind.
 RECORD_TABLES: dict[str, sa.Table] = {
     "areas": areas,
