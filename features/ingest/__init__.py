@@ -23,7 +23,7 @@ Conventions a caller can rely on:
 """
 
 from features.ingest.errors import BatchRejected, LoadReport, RowError
-from features.ingest.load import load_file, load_frame
+from features.ingest.load import load_file, load_frame, load_json_lines
 from features.ingest.read import read_mapping
 
-__all__ = ["BatchRejected", "LoadReport", "RowError", "load_file", "load_frame", "read_mapping"]
+__all__ = ["BatchRejected", "LoadReport", "RowError", "load_file", "load_frame", "load_json_lines", "read_mapping"]

@@ -8,7 +8,7 @@ leaves the database as it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +20,7 @@ from features.ingest.hashing import content_hashes
 from features.ingest.lookup import prior_batch, stored_area_ids, stored_records
 from features.ingest.plan import plan_changes
 from features.ingest.privacy import derive_repeat, drop_person_columns
-from features.ingest.read import TEXT, UnreadableSource, canonical_columns, read_source, sha256_bytes
+from features.ingest.read import TEXT, UnreadableSource, canonical_columns, read_json_lines, read_source, sha256_bytes
 from features.ingest.validate import validate
 from features.ingest.write import insert_batch_row, write_records
 from features.storage.tables import RECORD_TABLES
@@ -28,11 +28,18 @@ from features.storage.tables import RECORD_TABLES
 
 def load_file(
     engine: Engine, kind: str, path: Path, *, hash_key: bytes, loaded_by: str,
-    mapping: Mapping[str, str] | None = None, encoding: str | None = None,
+    mapping: Mapping[str, str] | None = None, encoding: str | None = None, source: str | None = None,
+    area_scope: Set[str] | None = None,
 ) -> LoadReport:
-    """Load a CSV or Parquet file of ``kind``; raise ``BatchRejected`` with every error, writing nothing."""
+    """Load a CSV or Parquet file of ``kind``; raise ``BatchRejected`` with every error, writing nothing.
+
+    ``source`` names the batch in ``load_batches`` and messages (default: the path).
+    ``area_scope``, when given, is the set of area ids the loader may write
+    about (a user's region): any other id is refused as unknown, so a region's
+    boundaries do not leak.
+    """
     _check_kind(kind)
-    source = str(path)
+    source = source or str(path)
     try:
         raw, sha256 = read_source(Path(path), encoding=encoding)
     except UnreadableSource as exc:
@@ -40,7 +47,27 @@ def load_file(
     except OSError as exc:
         raise BatchRejected(kind=kind, source=source, errors=[RowError(None, None, f"cannot read file: {exc}")]) from exc
     return _load(engine, kind=kind, raw=raw, source=source, sha256=sha256, mapping=mapping,
-                 hash_key=hash_key, loaded_by=loaded_by)
+                 hash_key=hash_key, loaded_by=loaded_by, area_scope=area_scope)
+
+
+def load_json_lines(
+    engine: Engine, kind: str, path: Path, *, hash_key: bytes, loaded_by: str, source: str | None = None,
+    area_scope: Set[str] | None = None,
+) -> LoadReport:
+    """Load a JSON-lines file of ``kind`` like a CSV: the same checks, all or nothing.
+
+    Error rows follow the CSV convention (first record = row 2): the line is ``row - 1``.
+    """
+    _check_kind(kind)
+    source = source or str(path)
+    try:
+        raw = read_json_lines(path)
+    except UnreadableSource as exc:
+        raise BatchRejected(kind=kind, source=source, errors=[exc.error]) from exc
+    except OSError as exc:
+        raise BatchRejected(kind=kind, source=source, errors=[RowError(None, None, f"cannot read file: {exc}")]) from exc
+    return _load(engine, kind=kind, raw=raw, source=source, sha256=frame_sha256(raw), mapping=None,
+                 hash_key=hash_key, loaded_by=loaded_by, area_scope=area_scope)
 
 
 def load_frame(
@@ -66,9 +93,11 @@ def _check_kind(kind: str) -> None:
 
 def _load(
     engine: Engine, *, kind: str, raw: pd.DataFrame, source: str, sha256: str,
-    mapping: Mapping[str, str] | None, hash_key: bytes, loaded_by: str,
+    mapping: Mapping[str, str] | None, hash_key: bytes, loaded_by: str, area_scope: Set[str] | None = None,
 ) -> LoadReport:
     contract, table = CONTRACTS[kind], RECORD_TABLES[kind]
+    if raw.empty:
+        raise BatchRejected(kind=kind, source=source, errors=[RowError(None, None, "the batch holds no records (only a header)")])
     frame, errors = canonical_columns(raw, mapping=mapping)
     frame = drop_person_columns(frame)
     keys = frame.pop(PETITIONER_KEY_COLUMN) if PETITIONER_KEY_COLUMN in frame.columns else None
@@ -76,8 +105,9 @@ def _load(
         prior = prior_batch(connection, kind=kind, sha256=sha256)
         if prior is not None:
             return LoadReport(prior, kind, source, len(frame), 0, 0, 0, already_loaded=True)
+        known = stored_area_ids(connection)
         typed, pairs, batch_errors = validate(
-            frame, contract=contract, table=table, known_area_ids=stored_area_ids(connection)
+            frame, contract=contract, table=table, known_area_ids=known if area_scope is None else known & set(area_scope)
         )
         errors += batch_errors
         if errors:

@@ -104,6 +104,42 @@ def read_source(path: Path, *, encoding: str | None = None) -> tuple[pd.DataFram
     return frame, digest
 
 
+def read_json_lines(path: Path) -> pd.DataFrame:
+    """One JSON object per line, read as text cells like a CSV (blank lines are skipped).
+
+    Values become text so the contract decides their types, as for a CSV:
+    numbers and booleans are written out, ``null`` is missing, and a list
+    (a policy's ``areas``) is joined with ``;``. Anything else is refused
+    naming the line. Rows keep the CSV numbering convention (first record =
+    row 2), so callers shift by one to report lines.
+    """
+    records: list[dict[str, str | None]] = []
+    with Path(path).open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise UnreadableSource(RowError(number + 1, None, f"line {number} is not JSON: {exc}")) from exc
+            if not isinstance(item, dict):
+                raise UnreadableSource(RowError(number + 1, None, f"line {number} is not a JSON object"))
+            row: dict[str, str | None] = {}
+            for key, value in item.items():
+                if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+                    row[key] = ";".join(map(str, value))
+                elif isinstance(value, dict | list):
+                    raise UnreadableSource(RowError(number + 1, str(key), f"line {number}: a nested value is not allowed"))
+                elif isinstance(value, bool):
+                    row[key] = "true" if value else "false"
+                else:
+                    row[key] = None if value is None else str(value)
+            records.append(row)
+    if not records:
+        raise UnreadableSource(RowError(None, None, "the body holds no JSON lines"))
+    return pd.DataFrame.from_records(records).astype(TEXT)
+
+
 def canonical_columns(
     frame: pd.DataFrame, *, mapping: Mapping[str, str] | None = None
 ) -> tuple[pd.DataFrame, list[RowError]]:

@@ -174,6 +174,8 @@ scores = sa.Table(
     sa.Column("expected", sa.JSON),
 )
 sa.Index("ix_scores_period_model", scores.c.period_start, scores.c.model_version)
+# the hot read paths: a page in probability order, the latest period of a version (migration 0006)
+sa.Index("ix_scores_model_period_probability", scores.c.model_version, scores.c.period_start, scores.c.probability)
 
 users = sa.Table(
     "users",
@@ -220,6 +222,67 @@ flag_actions = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
 sa.Index("ix_flag_actions_area_period", flag_actions.c.area_id, flag_actions.c.period_start)
+
+job_runs = sa.Table(
+    # One row per run of `concord retrain` / `concord drift` (migration 0004).
+    # A row left "running" by a dead pid is marked "crashed" by the next run.
+    "job_runs",
+    metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job", sa.String(16), nullable=False),  # "retrain" or "drift"
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("step", sa.String(32), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("host", sa.String(128), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("triggered_by", sa.String(128), nullable=False),
+    sa.Column("exit_code", sa.Integer),
+    sa.Column("summary", sa.JSON),
+    sa.Column("error", sa.Text),
+)
+sa.Index("ix_job_runs_job_started", job_runs.c.job, job_runs.c.started_at)
+
+drift_reports = sa.Table(
+    # The outcome of each drift check, per feature, and its HTML report (0004).
+    "drift_reports",
+    metadata,
+    sa.Column("report_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("job_runs.run_id")),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reference_start", sa.Date, nullable=False),
+    sa.Column("reference_end", sa.Date, nullable=False),
+    sa.Column("current_start", sa.Date, nullable=False),
+    sa.Column("current_end", sa.Date, nullable=False),
+    sa.Column("rows_reference", sa.Integer, nullable=False),
+    sa.Column("rows_current", sa.Integer, nullable=False),
+    sa.Column("features_checked", sa.Integer, nullable=False),
+    sa.Column("features_drifted", sa.Integer, nullable=False),
+    sa.Column("drift_detected", sa.Boolean, nullable=False),
+    sa.Column("columns", sa.JSON, nullable=False),
+    sa.Column("html_path", sa.String(1024), nullable=False),
+    sa.Column("html_sha256", sa.String(64), nullable=False),
+)
+
+policy_reviews = sa.Table(
+    # Policy reviews (重大决策社会稳定风险评估, migration 0005). Append-only by use:
+    # an edit is a new row with the next version, so the decision file can
+    # always show what was assessed on which inputs.
+    "policy_reviews",
+    metadata,
+    sa.Column("review_id", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(256), nullable=False),
+    sa.Column("policy_type", sa.String(32), nullable=False),
+    sa.Column("region_id", sa.String(64), nullable=False, index=True),
+    sa.Column("area_ids", sa.Text, nullable=False),  # ";"-joined affected areas, for region checks
+    sa.Column("level_before", sa.String(8), nullable=False),
+    sa.Column("level_after", sa.String(8), nullable=False),
+    sa.Column("proposal", sa.JSON, nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
 
 #: The record tables, by input kind.
 RECORD_TABLES: dict[str, sa.Table] = {

@@ -110,3 +110,10 @@ def test_every_bad_row_of_a_large_batch_is_named(engine, load, areas) -> None:
     with pytest.raises(BatchRejected) as caught:
         load("petitions", frame)
     assert [e.row for e in caught.value.errors] == [row + 2 for row in bad]
+
+
+def test_a_header_without_records_is_refused_by_name(engine, load, areas, tmp_path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("petition_id,area_id,received_on,category\n", encoding="utf-8")
+    with pytest.raises(BatchRejected, match="no records"):
+        load("petitions", path)
