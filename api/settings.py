@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -44,6 +44,40 @@ class LevelSettings(BaseModel):
         return self
 
 
+# --- Retraining and monitoring (issue 7; docs/monitoring.md) -------------------------------
+class MonitoringSettings(BaseModel):
+    """`concord retrain` / `concord drift`: sources, promotion gate, drift thresholds, lock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inbox_dir: Path | None = Field(None, description="folder of record files to load each run; default data_dir/inbox")
+    source_url: SecretStr | None = Field(None, description="SQLAlchemy URL of a source database to read records from")
+    source_queries: dict[str, str] = Field(default_factory=dict, description="record kind -> SQL query on source_url")
+    promotion_margin: float = Field(0.005, ge=0, lt=1, description="average precision the challenger must gain")
+    calibration_tolerance: float = Field(0.0, ge=0, lt=1, description="ECE the challenger may lose")
+    comparison_folds: int = Field(3, ge=1, le=12, description="most recent rolling origins compared")
+    comparison_stride: int = Field(4, ge=1, le=52, description="periods scored per origin")
+    drift_reference_periods: int = Field(13, ge=2, le=104)
+    drift_current_periods: int = Field(4, ge=1, le=52)
+    drift_threshold: float = Field(0.1, gt=0, lt=1, description="distance at which a column has drifted")
+    drift_share: float = Field(0.25, gt=0, le=1, description="share of drifted features that means the data drifted")
+    drift_sample_rows: int = Field(100_000, ge=1_000, le=2_000_000, description="rows sampled per window for Evidently")
+    drift_report_columns: int = Field(30, ge=1, le=500, description="features drawn in the Evidently HTML report")
+    lock_wait_seconds: float = Field(0.0, ge=0, le=86_400, description="how long a second run waits for the lock")
+
+    @model_validator(mode="after")
+    def _sources_complete(self) -> MonitoringSettings:
+        from features.contracts import KINDS
+
+        unknown = sorted(set(self.source_queries) - set(KINDS))
+        if unknown:
+            raise ValueError(f"monitoring.source_queries has unknown kinds {unknown}; kinds are {', '.join(KINDS)}")
+        if bool(self.source_queries) != (self.source_url is not None):
+            raise ValueError("monitoring.source_url and monitoring.source_queries must be given together")
+        return self
+# --- end of retraining and monitoring settings ----------------------------------------------
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CONCORD_",
@@ -64,6 +98,38 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     label: LabelSettings = Field(default_factory=LabelSettings)
     levels: LevelSettings = Field(default_factory=LevelSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)  # issue 7
+
+    # --- Policy review (issue 8; docs/adr/0010-policy-review-method.md) ---------------------------
+    # The estimator's windows, the evidence thresholds and the published risk-level rule. Passed
+    # down to models.policy as plain arguments by api/review_schemas.review_params().
+    class PolicyReviewSettings(BaseModel):
+        pre_weeks: int = Field(26, ge=8, le=104, description="weeks before an announcement compared")
+        weeks_after_effective: int = Field(4, ge=0, le=26, description="post window: until this long after effect")
+        active_weeks_after_effective: int = Field(26, ge=0, le=156, description="how long a decision may act")
+        horizon_weeks_after_effective: int = Field(26, ge=1, le=156, description="forecast horizon after effect")
+        controls_per_area: int = Field(5, ge=1, le=50)
+        placebos: int = Field(300, ge=50, le=5000, description="placebo bootstrap draws per decision")
+        bootstrap_draws: int = Field(400, ge=50, le=5000, description="bootstrap draws over analogues")
+        min_analogues: int = Field(5, ge=2, description="fewer analogues: wide t-interval and a warning")
+        high_multiplier: float = Field(2.0, gt=1, description="rule: confidently this many times the disputes: high")
+        medium_multiplier: float = Field(1.25, gt=1, description="rule: estimated this many times: medium")
+        high_opposed: float = Field(0.5, gt=0, le=1, description="rule: survey share opposed for high")
+        medium_opposed: float = Field(0.2, gt=0, le=1, description="rule: survey share opposed for medium")
+
+        @model_validator(mode="after")
+        def _ordered(self):  # noqa: ANN202 - pydantic validator
+            if self.medium_multiplier >= self.high_multiplier or self.medium_opposed >= self.high_opposed:
+                raise ValueError("policy_review: the medium cut-offs must be below the high ones")
+            return self
+
+    policy_review: PolicyReviewSettings = Field(default_factory=PolicyReviewSettings)
+    # --- end policy review --------------------------------------------------------------------------
+    # The HTTP service (issue 6): browsers from other origins are refused
+    # unless listed here; bodies are capped so one request cannot exhaust memory or disk.
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; empty: CORS closed")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest JSON request body")
+    max_upload_bytes: int = Field(512 * 1_048_576, ge=1024, description="largest record upload (streamed to disk)")
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> "Settings":
