@@ -33,7 +33,8 @@ system-deps:
 test: install-test system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-bench: install-test
+bench: install-test system-deps
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || echo 'wrk is missing: api_bench needs it'
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, Response
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
 from api import problems
-from api.routers import health, scores
+from api.metrics import Metrics, MetricsMiddleware
+from api.middleware import BodyLimit, SecurityHeaders
+from api.routers import areas, flags, health, records, scores
+from api.routers import metrics as metrics_route
+from api.routers import models as models_router
+from api.routers import policy_reviews
+from api.routers import monitoring
+from api.regions import LineageCache
+from api.score_render import ScoreRenderCache
+from api.serving import ServingCheck
 from api.settings import Settings
 from features.storage import make_engine
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+PAGES = Path(__file__).parent / "pages"
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -25,19 +34,38 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         version="0.1.0",
         description=(
             "Area-level early warning of community dispute risk. Scores exist for areas and periods, "
-            "never for people; every flag is a request for mediation and services."
+            "never for people; every flag is a request for mediation and services. Counts below "
+            f"{settings.suppression_k} are shown as '<{settings.suppression_k}'. Every read and write is audited."
         ),
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.db_url)
+    app.state.serving_check = ServingCheck(registry_dir=settings.registry_dir)
+    app.state.metrics = Metrics()
+    app.state.score_cache = ScoreRenderCache()
+    app.state.lineages = LineageCache()
     problems.install(app)
+    if settings.cors_origins:  # closed unless origins are configured
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT"],
+                           allow_headers=["Authorization", "Content-Type"], allow_credentials=False)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       limits={records.UPLOAD_PREFIX: settings.max_upload_bytes})
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: sees every answer
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next) -> Response:  # noqa: ANN001
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
+    app.mount("/ui", StaticFiles(directory=PAGES, html=True), name="pages")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/ui/")
 
     app.include_router(health.router)
     app.include_router(scores.router)
+    app.include_router(areas.router)
+    app.include_router(flags.router)
+    app.include_router(models_router.router)
+    app.include_router(records.router)
+    app.include_router(metrics_route.router)
+    app.include_router(policy_reviews.router)
+    app.include_router(monitoring.router)
     return app

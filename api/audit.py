@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from features.storage.tables import audit_log
 
@@ -20,10 +20,20 @@ def record(
     engine: Engine, *, actor: str, role: str, action: str, resource: str, area_ids: Iterable[str] = (),
     outcome: str, detail: str | None = None,
 ) -> None:
-    ids = list(area_ids)
+    """Append one entry in a transaction of its own (so a refused request is still recorded)."""
     with engine.begin() as connection:
-        connection.execute(audit_log.insert().values(
-            at=dt.datetime.now(dt.UTC), actor=actor, role=role, action=action, resource=resource[:256],
-            area_ids=",".join(ids[:MAX_AREA_IDS]), outcome=outcome,
-            detail=(detail or "") + (f" ({len(ids)} areas)" if len(ids) > MAX_AREA_IDS else ""),
-        ))
+        record_on(connection, actor=actor, role=role, action=action, resource=resource, area_ids=area_ids,
+                  outcome=outcome, detail=detail)
+
+
+def record_on(
+    connection: Connection, *, actor: str, role: str, action: str, resource: str, area_ids: Iterable[str] = (),
+    outcome: str, detail: str | None = None,
+) -> None:
+    """Append one entry on ``connection``, inside the caller's transaction."""
+    ids = list(area_ids)
+    connection.execute(audit_log.insert().values(
+        at=dt.datetime.now(dt.UTC), actor=actor, role=role, action=action, resource=resource[:256],
+        area_ids=",".join(ids[:MAX_AREA_IDS]), outcome=outcome,
+        detail=(detail or "") + (f" ({len(ids)} areas)" if len(ids) > MAX_AREA_IDS else ""),
+    ))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from api.security import User, authenticate
+from api.security import Permission, User, authenticate, may
 from api.settings import Settings
-from models import registry
 
 bearer = HTTPBearer(auto_error=False, description="a token from `concord users add`")
 
@@ -27,13 +27,26 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
+def get_connection(engine: EngineDep) -> Iterator[Connection]:
+    """One pooled connection per request, shared by authentication, the handler and its audit entry.
+
+    FastAPI caches a dependency within a request, so everything that asks
+    for it gets the same connection: one pool checkout (and one liveness
+    ping) per request instead of one per step.
+    """
+    with engine.connect() as connection:
+        yield connection
+
+
+ConnectionDep = Annotated[Connection, Depends(get_connection)]
+
+
 def get_current_user(
-    engine: EngineDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    connection: ConnectionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    with engine.connect() as connection:
-        user = authenticate(connection, credentials.credentials)
+    user = authenticate(connection, credentials.credentials)
     if user is None:
         raise HTTPException(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
     return user
@@ -42,11 +55,27 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_serving_version(engine: EngineDep) -> str:
-    model = registry.serving_version(engine)
-    if model is None:
-        raise HTTPException(503, "no model is serving yet; run `concord train` and `concord score`")
-    return model.version
+def permitted(permission: Permission):  # noqa: ANN201 - a FastAPI dependency factory
+    """A dependency that yields the current user if their role grants ``permission``, else 403.
+
+    A role without the right is told so (403): the route exists for everyone,
+    so this discloses nothing about areas. Areas outside a user's region
+    answer 404 in the handlers.
+    """
+
+    def dependency(user: CurrentUser) -> User:
+        if not may(user.role, permission):
+            raise HTTPException(403, f"the role {user.role!r} may not {permission.replace('_', ' ')}")
+        return user
+
+    return dependency
+
+
+def get_serving_version(request: Request, connection: ConnectionDep) -> str:
+    version, problem = request.app.state.serving_check.problem(connection)
+    if problem is not None:
+        raise HTTPException(503, problem)
+    return version
 
 
 ServingVersion = Annotated[str, Depends(get_serving_version)]

@@ -33,7 +33,8 @@ def problem(status: int, title: str, detail: str, errors: list[dict] | None = No
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable"}.get(exc.status_code, "Error")
+        title = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+                 413: "Payload Too Large", 415: "Unsupported Media Type", 503: "Service Unavailable"}.get(exc.status_code, "Error")
         return problem(exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -58,9 +59,13 @@ def install(app: FastAPI) -> None:
 
 
 PROBLEM_DESCRIPTIONS = {
+    400: "the body could not be parsed (not UTF-8 or not JSON)",
     401: "missing, unknown or revoked token",
     403: "your role may not do this",
     404: "not found (or outside your region, which answers the same)",
+    409: "the request conflicts with what is stored",
+    413: "the body is larger than the configured limit",
+    415: "the body's Content-Type is not one this route reads",
     422: "a parameter or the body is invalid; `errors` names each field",
     503: "the database is down or no model is serving",
 }

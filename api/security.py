@@ -21,6 +21,25 @@ from features.storage.tables import areas, users
 Role = Literal["officer", "reviewer", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("officer", "reviewer", "analyst", "admin")
 
+Permission = Literal[
+    "read_scores", "record_actions", "read_models", "promote_models", "upload_records",
+    "run_jobs", "read_monitoring", "policy_reviews", "manage_users",
+]
+
+#: What each role may do (issue 6). Reviewers have the officer's rights plus
+#: policy reviews; analysts read everything in their region and run the data
+#: and model jobs but do not act on flags; admins may do everything.
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    "officer": frozenset({"read_scores", "record_actions", "read_models"}),
+    "reviewer": frozenset({"read_scores", "record_actions", "read_models", "policy_reviews"}),
+    "analyst": frozenset({"read_scores", "read_models", "upload_records", "run_jobs", "read_monitoring"}),
+    "admin": frozenset(Permission.__args__),
+}
+
+
+def may(role: str, permission: Permission) -> bool:
+    return permission in PERMISSIONS.get(role, frozenset())  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class User:

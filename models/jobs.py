@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 
 from models import registry
 from models.escalation import EscalationModel
-from models.evaluate import BacktestPlan, backtest, backtest_manifest, gates
+from models.card import render_model_card
+from models.evaluate import BacktestPlan, backtest, backtest_manifest, gates, metrics_frame, recorded_gates
 from models.movers import biggest_movers, previous_period
 from models.score import explain_period, frame_of, latest_period, write_scores
 from models.train import train_escalation
@@ -101,3 +102,25 @@ def score_and_store(
         high=int(levels.get("high", 0)), medium=int(levels.get("medium", 0)), movers=moved,
         previous_period=before_start,
     )
+
+
+def promote_checked(engine: Engine, *, registry_dir: Path, version: str) -> registry.RegisteredModel:
+    """Serve ``version`` if its file checks out and it passed its promotion gates; else ``ArtifactRejected``.
+
+    The one path to promotion for the CLI and the API, so both refuse the
+    same versions for the same reasons.
+    """
+    record, _ = registry.check_artifact(engine, registry_dir=registry_dir, version=version)
+    passed, reasons = recorded_gates(record.manifest)
+    if not passed:
+        raise registry.ArtifactRejected(f"{version} failed the promotion gates: " + "; ".join(reasons))
+    return registry.promote(engine, version)
+
+
+def model_card_html(model: registry.RegisteredModel) -> str:
+    """The version's model card; ``ValueError`` when it has no backtest to show."""
+    metrics = metrics_frame(model.manifest)
+    if metrics.empty:
+        raise ValueError(f"{model.version} has no recorded backtest; a model card needs one (train it with `concord train`)")
+    manifest = dict(model.manifest, library_versions=model.manifest.get("libraries", {}))
+    return render_model_card(version=model.version, manifest=manifest, metrics=metrics)

@@ -122,14 +122,24 @@ def serving_version(engine: Engine) -> RegisteredModel | None:
     return None if row is None else _row_to_model(row)
 
 
-def load_artifact(engine: Engine, *, registry_dir: Path, version: str) -> tuple[Any, RegisteredModel]:
-    """Load a version after checking its file, checksum and library versions."""
-    model = get_version(engine, version)
+def artifact_file(engine: Engine, *, registry_dir: Path, version: str) -> Path:
     with engine.connect() as connection:
         path_name = connection.execute(
             sa.select(model_versions.c.artifact_path).where(model_versions.c.version == version)
-        ).scalar_one()
-    path = registry_dir / path_name
+        ).scalar()
+    if path_name is None:
+        raise UnknownVersion(f"no model version {version!r} is registered")
+    return registry_dir / path_name
+
+
+def check_artifact(engine: Engine, *, registry_dir: Path, version: str) -> tuple[RegisteredModel, Path]:
+    """The version and its file, after checking the file exists, its checksum and the library versions.
+
+    Raises ``ArtifactRejected`` with the reason; nothing is unpickled, so a
+    tampered file is refused before any of its code could run.
+    """
+    model = get_version(engine, version)
+    path = artifact_file(engine, registry_dir=registry_dir, version=version)
     if not path.is_file():
         raise ArtifactRejected(f"model {version}: artifact {path} is missing")
     actual = file_sha256(path)
@@ -144,6 +154,12 @@ def load_artifact(engine: Engine, *, registry_dir: Path, version: str) -> tuple[
     if mismatched:
         detail = ", ".join(f"{name} {was} → {now}" for name, (was, now) in mismatched.items())
         raise ArtifactRejected(f"model {version} was written with other library versions ({detail}); retrain it")
+    return model, path
+
+
+def load_artifact(engine: Engine, *, registry_dir: Path, version: str) -> tuple[Any, RegisteredModel]:
+    """Load a version after ``check_artifact``."""
+    model, path = check_artifact(engine, registry_dir=registry_dir, version=version)
     return joblib.load(path), model
 
 

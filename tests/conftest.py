@@ -85,3 +85,15 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def cli_database(monkeypatch, tmp_path) -> Iterator[Engine]:
+    """A migrated SQLite database that ``concord`` commands run in this test will use (data dir = tmp_path)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CONCORD_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CONCORD_DATABASE_URL", raising=False)
+    engine = make_engine(f"sqlite:///{tmp_path / 'concord.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()

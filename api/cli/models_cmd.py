@@ -11,8 +11,8 @@ from rich.table import Column, Table
 from api import audit
 from api.cli.common import console, current_user, fail, load_settings, open_database
 from models import registry
-from models.card import render_model_card
-from models.evaluate import metrics_frame, recorded_gates
+from models.evaluate import recorded_gates
+from models.jobs import model_card_html, promote_checked
 
 models_app = typer.Typer(help="The model registry: exactly one version serves at a time.", no_args_is_help=True)
 
@@ -51,11 +51,7 @@ def models_promote(version: Annotated[str, typer.Argument(help="the version to s
     settings = load_settings()
     engine = open_database(settings)
     try:
-        _, record = registry.load_artifact(engine, registry_dir=settings.registry_dir, version=version)
-        passed, reasons = recorded_gates(record.manifest)
-        if not passed:
-            raise registry.ArtifactRejected(f"{version} failed the promotion gates: " + "; ".join(reasons))
-        model = registry.promote(engine, version)
+        model = promote_checked(engine, registry_dir=settings.registry_dir, version=version)
     except (registry.UnknownVersion, registry.ArtifactRejected) as exc:
         audit.record(engine, actor=current_user(), role="admin", action="promote_model", resource=f"models/{version}", outcome="refused", detail=str(exc))
         raise fail(str(exc)) from exc
@@ -83,11 +79,10 @@ def models_card(version: Annotated[str, typer.Argument(help="a version from `con
         model = registry.get_version(open_database(settings), version)
     except registry.UnknownVersion as exc:
         raise fail(str(exc)) from exc
-    metrics = metrics_frame(model.manifest)
-    if metrics.empty:
-        raise fail(f"{version} has no recorded backtest; a model card needs one (train it with `concord train`)")
-    manifest = dict(model.manifest, library_versions=model.manifest.get("libraries", {}))
-    html = render_model_card(version=version, manifest=manifest, metrics=metrics)
+    try:
+        html = model_card_html(model)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
     reports = settings.data_dir / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / f"model-card-{version}.html"

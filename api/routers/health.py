@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep
 from api.schemas import Health, Readiness
-from models import registry
 
 router = APIRouter(tags=["health"])
 
@@ -20,16 +19,15 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, summary="Database reachable and a model serving",
             responses={503: {"model": Readiness}})
-def readyz(engine: EngineDep) -> JSONResponse:
+def readyz(request: Request, engine: EngineDep) -> JSONResponse:
     try:
         with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-        serving = registry.serving_version(engine)
+            version, problem = request.app.state.serving_check.problem(connection)
     except sa.exc.OperationalError:
         body = Readiness(ready=False, database=False, serving_model=None, detail="the database is not reachable")
         return JSONResponse(body.model_dump(), status_code=503)
-    if serving is None:
-        body = Readiness(ready=False, database=True, serving_model=None, detail="no model is serving yet")
+    if problem is not None:
+        body = Readiness(ready=False, database=True, serving_model=version, detail=problem)
         return JSONResponse(body.model_dump(), status_code=503)
-    body = Readiness(ready=True, database=True, serving_model=serving.version, detail="ready")
+    body = Readiness(ready=True, database=True, serving_model=version, detail="ready")
     return JSONResponse(body.model_dump())

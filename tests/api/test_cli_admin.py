@@ -7,21 +7,15 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from api.cli import app
-from features.storage import make_engine, upgrade
 from features.storage.tables import audit_log, users
 from models.jobs import train_and_register
 from tests.utils.scored_city import FEATURES, insert_areas, synthetic_panel
 
 
 @pytest.fixture
-def cli_env(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CONCORD_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("CONCORD_DATABASE_URL", raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'concord.db'}")
-    upgrade(engine)
-    insert_areas(engine)
-    return engine, tmp_path
+def cli_env(cli_database, tmp_path):
+    insert_areas(cli_database)
+    return cli_database, tmp_path
 
 
 def run(*args: str):

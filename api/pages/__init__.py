@@ -1,0 +1,1 @@
+"""Static pages for risk officers (served under /ui by api.app)."""

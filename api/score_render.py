@@ -1,0 +1,70 @@
+"""Stored scores rendered to JSON once, then served as bytes.
+
+A score row never changes once written for its (area, period, model
+version, scored_at), so its validated JSON is kept and reused: the hot read
+paths then cost a few narrow queries and a byte join instead of decoding,
+validating and re-encoding every area's reasons and expected counts on each
+request (docs/benchmarks.md). Entries are keyed with ``scored_at`` so a
+re-scored period is rendered afresh, and the cache is bounded (LRU).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Connection
+
+from api.schemas import AreaScore
+from api.scores_query import score_rows
+
+Key = tuple[str, dt.date, str, object]
+
+
+class ScoreRenderCache:
+    def __init__(self, max_items: int = 50_000) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[Key, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def rendered(
+        self, connection: Connection, *, model_version: str, period: dt.date, stamped: Iterable[tuple[str, object]],
+    ) -> dict[str, bytes]:
+        """JSON of each (area_id, scored_at) as an ``AreaScore``; renders only what is not cached yet."""
+        stamped = list(stamped)
+        out: dict[str, bytes] = {}
+        missing: list[str] = []
+        with self._lock:
+            for area_id, scored_at in stamped:
+                key = (area_id, period, model_version, scored_at)
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    out[area_id] = self._items[key]
+                else:
+                    missing.append(area_id)
+        if missing:
+            stamps = dict(stamped)
+            fresh = {}
+            for area_id, row in score_rows(connection, model_version=model_version, period=period, area_ids=missing).items():
+                fresh[(area_id, period, model_version, stamps[area_id])] = AreaScore(**row).model_dump_json().encode()
+            with self._lock:
+                for key, blob in fresh.items():
+                    self._items[key] = blob
+                    out[key[0]] = blob
+                while len(self._items) > self.max_items:
+                    self._items.popitem(last=False)
+        return out
+
+
+def with_rank(blob: bytes, rank: int) -> bytes:
+    """An ``AreaScore`` JSON object turned into a ``Hotspot`` by adding its rank."""
+    return b'{"rank":' + str(rank).encode() + b"," + blob[1:]
+
+
+def envelope(fields: dict, items: list[bytes]) -> bytes:
+    """``fields`` as a JSON object with ``items`` (already JSON) appended."""
+    head = json.dumps(fields, default=str, separators=(",", ":"))
+    return head[:-1].encode() + b',"items":[' + b",".join(items) + b"]}"
