@@ -5,20 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
 from api import problems
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodyLimit, SecurityHeaders
-from api.routers import areas, flags, health, records, scores
+from api.regions import LineageCache
+from api.routers import areas, flags, health, monitoring, policy_reviews, records, scores
 from api.routers import metrics as metrics_route
 from api.routers import models as models_router
-from api.routers import policy_reviews
-from api.routers import monitoring
-from api.regions import LineageCache
 from api.score_render import ScoreRenderCache
 from api.serving import ServingCheck
 from api.settings import Settings

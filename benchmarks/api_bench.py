@@ -166,6 +166,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rate", type=int, default=200, help="offered requests per second for the latency runs")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -174,7 +175,7 @@ def main() -> int:
     env = dict(os.environ, CONCORD_ENV="production", CONCORD_HASH_KEY="bench-secret-" + "x" * 20,
                CONCORD_DATABASE_URL=schema_url(), CONCORD_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "benchmarks.api_bench:bench_app",
-                               "--host", "127.0.0.1", "--port", str(args.port), "--workers", "1", "--no-access-log",
+                               "--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers), "--no-access-log",
                                "--log-level", "warning"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{args.port}"
     results: dict[str, dict] = {}

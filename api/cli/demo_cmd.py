@@ -103,7 +103,7 @@ def demo(
 
         from api.app import create_app
 
-        console.print(f"serving on {url} (OpenAPI: {url}/docs); Ctrl-C stops")
+        console.print(f"serving on {url}: pages at {url}/ui/ (sign in with the token), OpenAPI at {url}/docs; Ctrl-C stops")
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
