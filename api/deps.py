@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection, Engine
 
+from api import audit
 from api.security import Permission, User, authenticate, may
 from api.settings import Settings
 
@@ -60,11 +61,13 @@ def permitted(permission: Permission):  # noqa: ANN201 - a FastAPI dependency fa
 
     A role without the right is told so (403): the route exists for everyone,
     so this discloses nothing about areas. Areas outside a user's region
-    answer 404 in the handlers.
+    answer 404 in the handlers. A refusal is audited like any other outcome.
     """
 
-    def dependency(user: CurrentUser) -> User:
+    def dependency(request: Request, connection: ConnectionDep, user: CurrentUser) -> User:
         if not may(user.role, permission):
+            audit.append_and_commit(connection, actor=user.name, role=user.role, action=permission,
+                                    resource=request.url.path, outcome="forbidden")
             raise HTTPException(403, f"the role {user.role!r} may not {permission.replace('_', ' ')}")
         return user
 

@@ -72,7 +72,5 @@ def read_area_score(
 
 
 def audit_and_commit(connection, user: User, *, action: str, resource: str, area_ids: list[str], outcome: str) -> None:  # noqa: ANN001
-    """The audit entry on the request's own connection, committed before the answer leaves."""
-    audit.record_on(connection, actor=user.name, role=user.role, action=action, resource=resource,
-                    area_ids=area_ids, outcome=outcome)
-    connection.commit()
+    audit.append_and_commit(connection, actor=user.name, role=user.role, action=action, resource=resource,
+                            area_ids=area_ids, outcome=outcome)

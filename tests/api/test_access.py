@@ -4,8 +4,10 @@ areas outside a user's region answer 404 exactly like areas that do not exist.""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from api.security import PERMISSIONS, ROLES, add_user
+from features.storage.tables import audit_log
 from tests.api.conftest import auth
 
 ACTION = {"kind": "action", "action": "meeting_held"}
@@ -43,6 +45,10 @@ def test_each_role_gets_exactly_its_rights(city) -> None:
             assert (response.status_code != 403) == allowed, (role, method, path, response.status_code, response.text)
             if allowed:
                 assert response.status_code < 300, (role, method, path, response.text)
+    with city.engine.connect() as connection:
+        refused = connection.execute(sa.select(audit_log.c.actor, audit_log.c.action)
+                                     .where(audit_log.c.outcome == "forbidden")).all()
+    assert ("officer-x0", "upload_records") in refused and ("analyst-x0", "record_actions") in refused
 
 
 @pytest.mark.parametrize(("method", "path", "permission", "body"), AREA_ROUTES)

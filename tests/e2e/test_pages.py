@@ -9,20 +9,11 @@ strict Content-Security-Policy).
 from __future__ import annotations
 
 import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api.app import create_app
-from api.security import add_user
-from api.settings import Settings
-from features.storage import make_engine, upgrade
 from tests.conftest import require_component
-from tests.utils.own_postgres import free_port
-from tests.utils.scored_city import insert_areas, serve_scores
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(os.environ.get("CONCORD_SCREENSHOTS", "/tmp"))
@@ -44,31 +35,6 @@ def browser():
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture
-def live_city(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'concord.db'}")
-    upgrade(engine)
-    communities = insert_areas(engine)
-    serve_scores(engine, registry_dir=tmp_path / "registry", area_ids=communities)
-    tokens = {"officer": add_user(engine, name="officer-d1", role="officer", region_id="D1")}
-    app = create_app(Settings(data_dir=tmp_path, env="test"), engine=engine)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):  # bounded wait for the socket
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", tokens, engine
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        engine.dispose()
 
 
 def test_officer_reads_hotspots_opens_an_area_and_records_an_action(browser, live_city, tmp_path) -> None:
