@@ -16,11 +16,12 @@ from api.settings import Settings
 bearer = HTTPBearer(auto_error=False, description="a token from `concord users add`")
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies without I/O are ``async`` so they run on the event loop, not in a worker thread.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
@@ -84,7 +85,7 @@ def get_serving_version(request: Request, connection: ConnectionDep) -> str:
 ServingVersion = Annotated[str, Depends(get_serving_version)]
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """Answer 422 for a query parameter the route does not take.
 
     A mistyped ``perod=`` would otherwise be ignored silently and an officer

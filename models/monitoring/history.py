@@ -26,6 +26,16 @@ JOBS = ("retrain", "drift")
 
 
 @dataclass(frozen=True)
+class JobOutcome:
+    """How a scheduled job ended: the exit code a scheduler reacts to, its run row, a summary and a message."""
+
+    exit_code: int
+    run_id: int | None
+    summary: dict[str, Any]
+    message: str
+
+
+@dataclass(frozen=True)
 class RunRecord:
     run_id: int
     job: str

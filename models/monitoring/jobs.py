@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -27,11 +26,8 @@ NO_DRIFT, DRIFT_FOUND, COULD_NOT_RUN = 0, 1, 2
 
 
 @dataclass(frozen=True)
-class DriftOutcome:
-    exit_code: int
-    run_id: int | None
-    summary: dict[str, Any]
-    message: str
+class DriftOutcome(history.JobOutcome):
+    """How ``concord drift`` ended (exit codes above)."""
 
 
 def reports_dir(data_dir: Path) -> Path:

@@ -72,11 +72,9 @@ class RetrainConfig:
 
 
 @dataclass(frozen=True)
-class RetrainOutcome:
-    exit_code: int
-    run_id: int | None
-    summary: dict[str, Any]
-    message: str
+class RetrainOutcome(history.JobOutcome):
+    """How ``concord retrain`` ended, and where its report is."""
+
     report: Path | None = None
 
 
