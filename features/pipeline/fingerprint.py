@@ -56,11 +56,11 @@ def first_change(old: Fingerprints, new: Fingerprints) -> tuple[dt.date | None, 
     earliest: dt.date | None = None
     for kind, *_ in _BY_DATE:
         before, after = old.get(kind, {}), new.get(kind, {})
-        for day in set(before) | set(after):
-            if before.get(day) == after.get(day):
+        for stamp in set(before) | set(after):
+            if before.get(stamp) == after.get(stamp):
                 continue
-            if kind in ("petitions", "mediation") and after.get(day, [0])[0] < before.get(day, [0])[0]:
-                return None, f"{kind} recorded on {day} were removed"
-            date = dt.date.fromisoformat(day)
+            if kind in ("petitions", "mediation") and after.get(stamp, [0])[0] < before.get(stamp, [0])[0]:
+                return None, f"{kind} recorded on {stamp} were removed"
+            date = dt.date.fromisoformat(stamp)
             earliest = date if earliest is None else min(earliest, date)
     return earliest, None

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sqlalchemy.engine import Engine
 
 from features.catalogue import catalogue, catalogue_hash

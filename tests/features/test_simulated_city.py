@@ -9,7 +9,6 @@ truth almost everywhere.
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from features import simulation
 from features.pipeline import PanelSpec, build_panel
