@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection, Engine
 
+from api.security import User
 from features.storage.tables import audit_log
 
 MAX_AREA_IDS = 2000  # keeps a row bounded; the count is always recorded in ``detail``
@@ -39,12 +40,21 @@ def record_on(
     ))
 
 
+def record_by(
+    engine: Engine, user: User, *, action: str, resource: str, area_ids: Iterable[str] = (), outcome: str,
+    detail: str | None = None,
+) -> None:
+    """``record`` for a signed-in user: the entry's actor and role are the user's."""
+    record(engine, actor=user.name, role=user.role, action=action, resource=resource, area_ids=area_ids,
+           outcome=outcome, detail=detail)
+
+
 def append_and_commit(
-    connection: Connection, *, actor: str, role: str, action: str, resource: str, area_ids: Iterable[str] = (),
+    connection: Connection, user: User, *, action: str, resource: str, area_ids: Iterable[str] = (),
     outcome: str, detail: str | None = None,
 ) -> None:
     """Append on the request's own connection and commit, before the answer leaves (one round trip less
     than a connection of its own, and the entry is durable when the user reads the answer)."""
-    record_on(connection, actor=actor, role=role, action=action, resource=resource, area_ids=area_ids,
+    record_on(connection, actor=user.name, role=user.role, action=action, resource=resource, area_ids=area_ids,
               outcome=outcome, detail=detail)
     connection.commit()

@@ -67,7 +67,7 @@ def permitted(permission: Permission):  # noqa: ANN201 - a FastAPI dependency fa
 
     def dependency(request: Request, connection: ConnectionDep, user: CurrentUser) -> User:
         if not may(user.role, permission):
-            audit.append_and_commit(connection, actor=user.name, role=user.role, action=permission,
+            audit.append_and_commit(connection, user, action=permission,
                                     resource=request.url.path, outcome="forbidden")
             raise HTTPException(403, f"the role {user.role!r} may not {permission.replace('_', ' ')}")
         return user

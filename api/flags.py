@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from api.area_query import public_action, require_area
 from api.scores_query import NotFound
+from features.calendar import start_of_period
 from features.storage.tables import flag_actions, scores
 
 #: Person identifiers a free-text note must not carry (areas, never people):
@@ -37,10 +38,7 @@ def check_note(note: str | None) -> None:
 
 def check_period(period: dt.date, *, period_kind: str, week_start: str) -> None:
     """The date must start a period: a Monday (or Sunday) for weeks, the 1st for months."""
-    if period_kind == "month":
-        start = period.replace(day=1)
-    else:
-        start = period - dt.timedelta(days=(period.weekday() - (0 if week_start == "monday" else 6)) % 7)
+    start = start_of_period(period, period_kind, week_start)
     if start != period:
         raise InvalidAction(("path", "period"), f"is not the start of a {period_kind}; the period holding it starts {start}")
 

@@ -54,10 +54,18 @@ def period_start(dates: pd.Series | pd.DatetimeIndex, period: Period, week_start
     return days - pd.to_timedelta(offset, unit="D")
 
 
+def start_of_period(day: dt.date, period: Period, week_start: WeekStart = "monday") -> dt.date:
+    """The start of the period holding one date, in plain dates (any year, unlike nanosecond timestamps)."""
+    if period == "month":
+        return day.replace(day=1)
+    offset = day.weekday() if week_start == "monday" else (day.weekday() + 1) % 7
+    return day - dt.timedelta(days=offset)
+
+
 def period_range(first: dt.date, last: dt.date, period: Period, week_start: WeekStart = "monday") -> pd.DatetimeIndex:
     """Every period start from the period holding ``first`` to the one holding ``last``."""
-    start = period_start(pd.DatetimeIndex([first]), period, week_start)[0]
-    end = period_start(pd.DatetimeIndex([last]), period, week_start)[0]
+    start = start_of_period(first, period, week_start)
+    end = start_of_period(last, period, week_start)
     if period == "month":
         return pd.date_range(start, end, freq="MS")
     return pd.date_range(start, end, freq="7D")

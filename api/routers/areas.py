@@ -32,9 +32,9 @@ def read_area(engine: EngineDep, settings: SettingsDep, user: Reader, area_id: A
         with engine.connect() as connection:
             profile = area_profile(connection, region_id=user.region_id, area_id=area_id, k=settings.suppression_k)
     except NotFound as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="read_area", resource=resource, area_ids=[area_id], outcome="not_found")
+        audit.record_by(engine, user, action="read_area", resource=resource, area_ids=[area_id], outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
-    audit.record(engine, actor=user.name, role=user.role, action="read_area", resource=resource, area_ids=[area_id], outcome="ok")
+    audit.record_by(engine, user, action="read_area", resource=resource, area_ids=[area_id], outcome="ok")
     return AreaProfile(**profile)
 
 
@@ -67,7 +67,7 @@ def read_history(
                 week_start=settings.week_start, k=settings.suppression_k,
             )
     except NotFound as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="read_history", resource=resource, area_ids=[area_id], outcome="not_found")
+        audit.record_by(engine, user, action="read_history", resource=resource, area_ids=[area_id], outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
-    audit.record(engine, actor=user.name, role=user.role, action="read_history", resource=resource, area_ids=[area_id], outcome="ok")
+    audit.record_by(engine, user, action="read_history", resource=resource, area_ids=[area_id], outcome="ok")
     return AreaHistory(**history)

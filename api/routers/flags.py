@@ -42,12 +42,12 @@ def post_action(
             row = record_action(connection, region_id=user.region_id, area_id=area_id, period=period,
                                 body=body.model_dump(), recorded_by=user.name)
     except NotFound as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="record_action", resource=resource, area_ids=[area_id], outcome="not_found")
+        audit.record_by(engine, user, action="record_action", resource=resource, area_ids=[area_id], outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
     except InvalidAction as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="record_action", resource=resource, area_ids=[area_id],
+        audit.record_by(engine, user, action="record_action", resource=resource, area_ids=[area_id],
                      outcome="invalid", detail=str(exc))
         raise RequestValidationError([{"loc": exc.field, "msg": str(exc), "type": "value_error"}]) from exc
-    audit.record(engine, actor=user.name, role=user.role, action="record_action", resource=resource, area_ids=[area_id],
+    audit.record_by(engine, user, action="record_action", resource=resource, area_ids=[area_id],
                  outcome="ok", detail=f"action {row['action_id']}: {row['kind']} {row['action'] or row['outcome']}")
     return FlagAction(**row)

@@ -38,7 +38,7 @@ def _get(engine, user: User, version: str, action: str) -> registry.RegisteredMo
     try:
         return registry.get_version(engine, version)
     except registry.UnknownVersion as exc:
-        audit.record(engine, actor=user.name, role=user.role, action=action, resource=f"/v1/models/{version}", outcome="not_found")
+        audit.record_by(engine, user, action=action, resource=f"/v1/models/{version}", outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
 
 
@@ -46,7 +46,7 @@ def _get(engine, user: User, version: str, action: str) -> registry.RegisteredMo
             summary="Registered model versions, newest first")
 def list_models(engine: EngineDep, user: Reader) -> list[ModelSummary]:
     models = registry.list_versions(engine)
-    audit.record(engine, actor=user.name, role=user.role, action="list_models", resource="/v1/models", outcome="ok",
+    audit.record_by(engine, user, action="list_models", resource="/v1/models", outcome="ok",
                  detail=f"{len(models)} versions")
     return [ModelSummary(**summary(model)) for model in models]
 
@@ -56,7 +56,7 @@ def list_models(engine: EngineDep, user: Reader) -> list[ModelSummary]:
 def read_model(engine: EngineDep, user: Reader, version: Version) -> ModelDetail:
     model = _get(engine, user, version, "read_model")
     _, reasons = recorded_gates(model.manifest)
-    audit.record(engine, actor=user.name, role=user.role, action="read_model", resource=f"/v1/models/{version}", outcome="ok")
+    audit.record_by(engine, user, action="read_model", resource=f"/v1/models/{version}", outcome="ok")
     return ModelDetail(**summary(model), sha256=model.sha256, manifest=model.manifest, gate_reasons=reasons,
                        card_url=f"/v1/models/{version}/card")
 
@@ -68,9 +68,9 @@ def read_model_card(engine: EngineDep, user: Reader, version: Version) -> HTMLRe
     try:
         html = model_card_html(model)
     except ValueError as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="read_model_card", resource=f"/v1/models/{version}/card", outcome="not_found")
+        audit.record_by(engine, user, action="read_model_card", resource=f"/v1/models/{version}/card", outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
-    audit.record(engine, actor=user.name, role=user.role, action="read_model_card", resource=f"/v1/models/{version}/card", outcome="ok")
+    audit.record_by(engine, user, action="read_model_card", resource=f"/v1/models/{version}/card", outcome="ok")
     return HTMLResponse(html)
 
 
@@ -82,9 +82,9 @@ def post_promote(request: Request, engine: EngineDep, settings: SettingsDep, use
     try:
         model = promote_checked(engine, registry_dir=settings.registry_dir, version=version)
     except registry.ArtifactRejected as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="promote_model", resource=resource, outcome="refused", detail=str(exc))
+        audit.record_by(engine, user, action="promote_model", resource=resource, outcome="refused", detail=str(exc))
         raise HTTPException(409, str(exc)) from exc
-    audit.record(engine, actor=user.name, role=user.role, action="promote_model", resource=resource, outcome="ok")
+    audit.record_by(engine, user, action="promote_model", resource=resource, outcome="ok")
     request.app.state.metrics.set_serving(model.version)
     _, reasons = recorded_gates(model.manifest)
     return ModelDetail(**summary(model), sha256=model.sha256, manifest=model.manifest, gate_reasons=reasons,

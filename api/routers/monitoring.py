@@ -89,7 +89,7 @@ def read_runs(
     limit: Annotated[int, Query(ge=1, le=200, description="how many runs, newest first")] = 20,
 ) -> RunList:
     runs = history.list_runs(engine, job=job, limit=limit)
-    audit.record(engine, actor=user.name, role=user.role, action="read_monitoring_runs",
+    audit.record_by(engine, user, action="read_monitoring_runs",
                  resource=f"/v1/monitoring/runs?job={job}&limit={limit}", outcome="ok", detail=f"{len(runs)} runs")
     return RunList(items=[_summary(run) for run in runs])
 
@@ -99,10 +99,10 @@ def read_run(engine: EngineDep, user: Analyst, run_id: RunId) -> RunDetail:
     resource = f"/v1/monitoring/runs/{run_id}"
     run = history.get_run(engine, run_id)
     if run is None:
-        audit.record(engine, actor=user.name, role=user.role, action="read_monitoring_run", resource=resource, outcome="not_found")
+        audit.record_by(engine, user, action="read_monitoring_run", resource=resource, outcome="not_found")
         raise HTTPException(404, f"no run {run_id}")
     summary, shown = _scoped(engine, user, run.summary)
-    audit.record(engine, actor=user.name, role=user.role, action="read_monitoring_run", resource=resource, area_ids=shown, outcome="ok")
+    audit.record_by(engine, user, action="read_monitoring_run", resource=resource, area_ids=shown, outcome="ok")
     link = f"/v1/monitoring/runs/{run_id}/report" if _report_name(run) and _is_root(engine, user.region_id) else None
     return RunDetail(**_summary(run).model_dump(), host=run.host, pid=run.pid, error=run.error, summary=summary, report_url=link)
 
@@ -115,9 +115,9 @@ def read_run_report(engine: EngineDep, settings: SettingsDep, user: Analyst, run
     name = _report_name(run) if run is not None else None
     path = reports_dir(settings.data_dir) / name if name else None
     if path is None or not path.is_file() or not _is_root(engine, user.region_id):
-        audit.record(engine, actor=user.name, role=user.role, action="read_monitoring_report", resource=resource, outcome="not_found")
+        audit.record_by(engine, user, action="read_monitoring_report", resource=resource, outcome="not_found")
         raise HTTPException(404, f"no report for run {run_id} within your region")
-    audit.record(engine, actor=user.name, role=user.role, action="read_monitoring_report", resource=resource, outcome="ok")
+    audit.record_by(engine, user, action="read_monitoring_report", resource=resource, outcome="ok")
     return HTMLResponse(path.read_text(encoding="utf-8"))
 
 
@@ -126,10 +126,10 @@ def read_latest_drift(engine: EngineDep, user: Analyst) -> DriftLatest:
     resource = "/v1/monitoring/drift/latest"
     latest = history.latest_drift(engine)
     if latest is None:
-        audit.record(engine, actor=user.name, role=user.role, action="read_drift", resource=resource, outcome="not_found")
+        audit.record_by(engine, user, action="read_drift", resource=resource, outcome="not_found")
         raise HTTPException(404, "no drift check has run yet; run `concord drift`")
     latest, shown = _scoped(engine, user, latest)
-    audit.record(engine, actor=user.name, role=user.role, action="read_drift", resource=resource, area_ids=shown, outcome="ok")
+    audit.record_by(engine, user, action="read_drift", resource=resource, area_ids=shown, outcome="ok")
     windows = latest["windows"]
     link = (f"/v1/monitoring/runs/{latest['run_id']}/report"
             if latest["run_id"] is not None and _is_root(engine, user.region_id) else None)

@@ -12,7 +12,7 @@ and write is audited.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -71,11 +71,7 @@ def get_evidence_cache(request: Request) -> EvidenceCache:
 CacheDep = Annotated[EvidenceCache, Depends(get_evidence_cache)]
 
 
-def region_areas(connection: Connection, region_id: str) -> frozenset[str]:
-    return frozenset(region_area_ids(connection, region_id=region_id))
-
-
-def _visible(review: StoredReview, region: frozenset[str]) -> bool:
+def _visible(review: StoredReview, region: Set[str]) -> bool:
     return bool(review.area_ids) and set(review.area_ids) <= region
 
 
@@ -96,7 +92,7 @@ def _summary(review: StoredReview) -> ReviewSummary:
                          level_after=review.level_after, created_by=review.created_by, created_at=review.created_at)
 
 
-def _check_areas(connection: Connection, body: ProposalIn, region: frozenset[str]) -> dict[str, str]:
+def _check_areas(connection: Connection, body: ProposalIn, region: Set[str]) -> dict[str, str]:
     """Names of the proposal's areas; 422 naming each one that is unknown or outside the region (alike)."""
     rows = dict(connection.execute(sa.select(areas.c.area_id, areas.c.name).where(areas.c.area_id.in_(body.areas))).all())
     refused = [(i, a) for i, a in enumerate(body.areas) if a not in rows or a not in region]
@@ -109,7 +105,7 @@ def _check_areas(connection: Connection, body: ProposalIn, region: frozenset[str
 def _assess_and_store(*, engine: Engine, settings: Settings, cache: EvidenceCache, user: User, body: ProposalIn,
                       review_id: str) -> StoredReview:
     with engine.connect() as connection:
-        region = region_areas(connection, user.region_id)
+        region = region_area_ids(connection, region_id=user.region_id)
         names = _check_areas(connection, body, region)
     params = review_params(settings)
     as_of = dt.date.today()
@@ -139,7 +135,7 @@ def _find(engine: Engine, user: User, review_id: str, version: int | None) -> St
     """The review if it exists and lies within the user's region, else None (answered as 404)."""
     review = get_review(engine, review_id, version)
     with engine.connect() as connection:
-        region = region_areas(connection, user.region_id)
+        region = region_area_ids(connection, region_id=user.region_id)
     return review if review is not None and _visible(review, region) else None
 
 
@@ -147,9 +143,9 @@ def _readable(engine: Engine, user: User, review_id: str, version: int | None, a
     review = _find(engine, user, review_id, version)
     resource = f"/v1/policy-reviews/{review_id}" + (f"?version={version}" if version else "")
     if review is None:
-        audit.record(engine, actor=user.name, role=user.role, action=action, resource=resource, outcome="not_found")
+        audit.record_by(engine, user, action=action, resource=resource, outcome="not_found")
         raise HTTPException(404, f"no policy review {review_id!r}" + (f" version {version}" if version else "") + " in your region")
-    audit.record(engine, actor=user.name, role=user.role, action=action, resource=resource, area_ids=review.area_ids,
+    audit.record_by(engine, user, action=action, resource=resource, area_ids=review.area_ids,
                  outcome="ok", detail=f"version {review.version}")
     return review
 
@@ -161,10 +157,10 @@ def file_review(engine: EngineDep, settings: SettingsDep, cache: CacheDep, user:
     try:
         review = _assess_and_store(engine=engine, settings=settings, cache=cache, user=user, body=body, review_id=review_id)
     except HTTPException as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="file_policy_review", resource="/v1/policy-reviews",
+        audit.record_by(engine, user, action="file_policy_review", resource="/v1/policy-reviews",
                      area_ids=body.areas, outcome="not_found" if exc.status_code == 404 else "refused", detail=str(exc.detail))
         raise
-    audit.record(engine, actor=user.name, role=user.role, action="file_policy_review",
+    audit.record_by(engine, user, action="file_policy_review",
                  resource=f"/v1/policy-reviews/{review.review_id}", area_ids=review.area_ids, outcome="ok",
                  detail=f"version 1, level {review.level_before} -> {review.level_after}")
     return _out(review)
@@ -176,17 +172,17 @@ def edit_review(engine: EngineDep, settings: SettingsDep, cache: CacheDep, user:
     """Re-assess the edited proposal and store it as the next version; earlier versions stay readable."""
     resource = f"/v1/policy-reviews/{review_id}"
     if _find(engine, user, review_id, None) is None:
-        audit.record(engine, actor=user.name, role=user.role, action="edit_policy_review", resource=resource,
+        audit.record_by(engine, user, action="edit_policy_review", resource=resource,
                      outcome="not_found")
         raise HTTPException(404, f"no policy review {review_id!r} in your region")
     try:
         review = _assess_and_store(
             engine=engine, settings=settings, cache=cache, user=user, body=body, review_id=review_id)
     except HTTPException as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="edit_policy_review", resource=resource,
+        audit.record_by(engine, user, action="edit_policy_review", resource=resource,
                      area_ids=body.areas, outcome="not_found" if exc.status_code == 404 else "refused", detail=str(exc.detail))
         raise
-    audit.record(engine, actor=user.name, role=user.role, action="edit_policy_review",
+    audit.record_by(engine, user, action="edit_policy_review",
                  resource=resource, area_ids=review.area_ids, outcome="ok",
                  detail=f"version {review.version}, level {review.level_before} -> {review.level_after}")
     return _out(review)
@@ -196,9 +192,9 @@ def edit_review(engine: EngineDep, settings: SettingsDep, cache: CacheDep, user:
 def read_reviews(engine: EngineDep, user: Reviewer,
                  limit: Annotated[int, Query(ge=1, le=500, description="how many reviews")] = 50) -> ReviewList:
     with engine.connect() as connection:
-        region = region_areas(connection, user.region_id)
+        region = region_area_ids(connection, region_id=user.region_id)
     items = [r for r in list_latest(engine) if _visible(r, region)][:limit]
-    audit.record(engine, actor=user.name, role=user.role, action="list_policy_reviews", resource="/v1/policy-reviews",
+    audit.record_by(engine, user, action="list_policy_reviews", resource="/v1/policy-reviews",
                  area_ids=sorted({a for r in items for a in r.area_ids}), outcome="ok")
     return ReviewList(items=[_summary(r) for r in items])
 

@@ -76,12 +76,12 @@ async def post_records(request: Request, engine: EngineDep, settings: SettingsDe
         report = await run_in_threadpool(loader, engine, kind, path, hash_key=key, loaded_by=f"api:{user.name}",
                                          source=source, area_scope=scope)
     except BatchRejected as exc:
-        audit.record(engine, actor=user.name, role=user.role, action="upload_records", resource=resource,
+        audit.record_by(engine, user, action="upload_records", resource=resource,
                      outcome="rejected", detail=f"{len(exc.errors)} error(s)")
         raise RequestValidationError([upload_error(error, jsonl=content_type in JSONL_TYPES) for error in exc.errors]) from exc
     finally:
         path.unlink(missing_ok=True)
-    audit.record(engine, actor=user.name, role=user.role, action="upload_records", resource=resource,
+    audit.record_by(engine, user, action="upload_records", resource=resource,
                  outcome="ok", detail=report.summary())
     return UploadReport(kind=report.kind, batch_id=report.batch_id, rows_in=report.rows_in, added=report.added,
                         corrected=report.corrected, unchanged=report.unchanged, already_loaded=report.already_loaded,

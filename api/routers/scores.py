@@ -41,9 +41,9 @@ def read_hotspots(
                                   limit=limit, offset=offset, level=level)
         rendered = request.app.state.score_cache.rendered(connection, model_version=model_version, period=start, stamped=page)
     except NotFound as exc:
-        audit_and_commit(connection, user, action="read_hotspots", resource=resource, area_ids=[], outcome="not_found")
+        audit.append_and_commit(connection, user, action="read_hotspots", resource=resource, area_ids=[], outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
-    audit_and_commit(connection, user, action="read_hotspots", resource=resource, area_ids=[a for a, _ in page], outcome="ok")
+    audit.append_and_commit(connection, user, action="read_hotspots", resource=resource, area_ids=[a for a, _ in page], outcome="ok")
     request.app.state.metrics.scores_served.inc(len(page))
     next_offset = offset + len(page) if offset + len(page) < total else None
     fields = {"region_id": region_id, "period_start": start.isoformat(), "model_version": model_version, "level": level,
@@ -64,13 +64,8 @@ def read_area_score(
         blob = request.app.state.score_cache.rendered(connection, model_version=model_version, period=start,
                                                       stamped=[(area_id, stamp)])[area_id]
     except NotFound as exc:
-        audit_and_commit(connection, user, action="read_score", resource=resource, area_ids=[area_id], outcome="not_found")
+        audit.append_and_commit(connection, user, action="read_score", resource=resource, area_ids=[area_id], outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
-    audit_and_commit(connection, user, action="read_score", resource=resource, area_ids=[area_id], outcome="ok")
+    audit.append_and_commit(connection, user, action="read_score", resource=resource, area_ids=[area_id], outcome="ok")
     request.app.state.metrics.scores_served.inc()
     return Response(blob, media_type="application/json")
-
-
-def audit_and_commit(connection, user: User, *, action: str, resource: str, area_ids: list[str], outcome: str) -> None:  # noqa: ANN001
-    audit.append_and_commit(connection, actor=user.name, role=user.role, action=action, resource=resource,
-                            area_ids=area_ids, outcome=outcome)

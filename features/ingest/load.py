@@ -8,7 +8,7 @@ leaves the database as it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from pathlib import Path
 
 import pandas as pd
@@ -40,12 +40,7 @@ def load_file(
     """
     _check_kind(kind)
     source = source or str(path)
-    try:
-        raw, sha256 = read_source(Path(path), encoding=encoding)
-    except UnreadableSource as exc:
-        raise BatchRejected(kind=kind, source=source, errors=[exc.error]) from exc
-    except OSError as exc:
-        raise BatchRejected(kind=kind, source=source, errors=[RowError(None, None, f"cannot read file: {exc}")]) from exc
+    raw, sha256 = _read(kind, source, lambda: read_source(Path(path), encoding=encoding))
     return _load(engine, kind=kind, raw=raw, source=source, sha256=sha256, mapping=mapping,
                  hash_key=hash_key, loaded_by=loaded_by, area_scope=area_scope)
 
@@ -60,13 +55,8 @@ def load_json_lines(
     """
     _check_kind(kind)
     source = source or str(path)
-    try:
-        raw = read_json_lines(path)
-    except UnreadableSource as exc:
-        raise BatchRejected(kind=kind, source=source, errors=[exc.error]) from exc
-    except OSError as exc:
-        raise BatchRejected(kind=kind, source=source, errors=[RowError(None, None, f"cannot read file: {exc}")]) from exc
-    return _load(engine, kind=kind, raw=raw, source=source, sha256=frame_sha256(raw), mapping=None,
+    raw, sha256 = _read(kind, source, lambda: _with_frame_hash(read_json_lines(path)))
+    return _load(engine, kind=kind, raw=raw, source=source, sha256=sha256, mapping=None,
                  hash_key=hash_key, loaded_by=loaded_by, area_scope=area_scope)
 
 
@@ -84,6 +74,20 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     cells = pd.util.hash_pandas_object(frame.astype(TEXT), index=False).to_numpy().tobytes()
     header = "\x1d".join(map(str, frame.columns)).encode("utf-8")
     return sha256_bytes(header + b"\x1c" + cells)
+
+
+def _read(kind: str, source: str, reader: Callable[[], tuple[pd.DataFrame, str]]) -> tuple[pd.DataFrame, str]:
+    """Run ``reader``; an unreadable or missing file becomes a rejected batch that names it."""
+    try:
+        return reader()
+    except UnreadableSource as exc:
+        raise BatchRejected(kind=kind, source=source, errors=[exc.error]) from exc
+    except OSError as exc:
+        raise BatchRejected(kind=kind, source=source, errors=[RowError(None, None, f"cannot read file: {exc}")]) from exc
+
+
+def _with_frame_hash(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    return frame, frame_sha256(frame)
 
 
 def _check_kind(kind: str) -> None:
