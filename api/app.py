@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,23 +13,34 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from api import problems
+from api.audit import AsyncTrail
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodyLimit, SecurityHeaders
 from api.regions import LineageCache
 from api.routers import areas, flags, health, monitoring, policy_reviews, records, scores
 from api.routers import metrics as metrics_route
 from api.routers import models as models_router
+from api.score_index import ScoreIndex
 from api.score_render import ScoreRenderCache
 from api.serving import ServingCheck
 from api.settings import Settings
+from api.ttl_cache import TtlCache
 from features.storage import make_engine
 
 PAGES = Path(__file__).parent / "pages"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await app.state.trail.start()
+    yield
+    await app.state.trail.stop()
+
+
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """Build the app; the schema must already be migrated (``concord db upgrade``)."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="Concord",
         version="0.1.0",
         description=(
@@ -37,11 +50,15 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         ),
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.db_url)
-    app.state.serving_check = ServingCheck(registry_dir=settings.registry_dir)
-    app.state.metrics = Metrics()
+    app.state.engine = engine or make_engine(settings.db_url, pool_size=settings.db_pool_size)
+    # What the hot paths keep for ``cache_seconds`` instead of asking per request (docs/adr/0013).
+    app.state.tokens = TtlCache(settings.cache_seconds)
+    app.state.serving_check = ServingCheck(registry_dir=settings.registry_dir, recheck_seconds=settings.cache_seconds)
+    app.state.lineages = LineageCache(recheck_seconds=settings.cache_seconds)
     app.state.score_cache = ScoreRenderCache()
-    app.state.lineages = LineageCache()
+    app.state.score_index = ScoreIndex(recheck_seconds=settings.cache_seconds, renders=app.state.score_cache)
+    app.state.metrics = Metrics()
+    app.state.trail = AsyncTrail(app.state.engine, pool_size=settings.db_pool_size)
     problems.install(app)
     if settings.cors_origins:  # closed unless origins are configured
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT"],

@@ -9,8 +9,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection, Engine
 
-from api import audit
-from api.security import Permission, User, authenticate, may
+from api.off_loop import run_warm
+from api.security import Permission, User, authenticate, hash_token, may
 from api.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="a token from `concord users add`")
@@ -43,21 +43,28 @@ def get_connection(engine: EngineDep) -> Iterator[Connection]:
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 
 
-def get_current_user(
-    connection: ConnectionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+async def get_current_user(
+    request: Request, engine: EngineDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
+    """The token's user; a known token is kept ``cache_seconds`` (docs/adr/0013), an unknown one is asked each time."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    user = authenticate(connection, credentials.credentials)
+    token = credentials.credentials
+    user = await run_warm(request.app.state.tokens.get, hash_token(token), lambda: _authenticate(engine, token))
     if user is None:
         raise HTTPException(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
+def _authenticate(engine: Engine, token: str) -> User | None:
+    with engine.connect() as connection:
+        return authenticate(connection, token)
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def permitted(permission: Permission):  # noqa: ANN201 - a FastAPI dependency factory
+def permitted(permission: Permission):
     """A dependency that yields the current user if their role grants ``permission``, else 403.
 
     A role without the right is told so (403): the route exists for everyone,
@@ -65,18 +72,17 @@ def permitted(permission: Permission):  # noqa: ANN201 - a FastAPI dependency fa
     answer 404 in the handlers. A refusal is audited like any other outcome.
     """
 
-    def dependency(request: Request, connection: ConnectionDep, user: CurrentUser) -> User:
+    async def dependency(request: Request, engine: EngineDep, user: CurrentUser) -> User:
         if not may(user.role, permission):
-            audit.append_and_commit(connection, user, action=permission,
-                                    resource=request.url.path, outcome="forbidden")
+            await request.app.state.trail.append(user, action=permission, resource=request.url.path, outcome="forbidden")
             raise HTTPException(403, f"the role {user.role!r} may not {permission.replace('_', ' ')}")
         return user
 
     return dependency
 
 
-def get_serving_version(request: Request, connection: ConnectionDep) -> str:
-    version, problem = request.app.state.serving_check.problem(connection)
+async def get_serving_version(request: Request, engine: EngineDep) -> str:
+    version, problem = await run_warm(request.app.state.serving_check.serving, engine)
     if problem is not None:
         raise HTTPException(503, problem)
     return version
@@ -106,7 +112,7 @@ async def reject_unknown_query(request: Request) -> None:
         ])
 
 
-def _allowed_query(route) -> frozenset[str]:  # noqa: ANN001 - a starlette route, fixed for the app's life
+def _allowed_query(route) -> frozenset[str]:
     """Computed once per route and kept on it (routes compare by value, so they cannot key a cache)."""
     allowed = route.__dict__.get("_concord_query_names")
     if allowed is None:
@@ -114,7 +120,7 @@ def _allowed_query(route) -> frozenset[str]:  # noqa: ANN001 - a starlette route
     return allowed
 
 
-def _query_aliases(dependant) -> set[str]:  # noqa: ANN001 - fastapi.dependencies.models.Dependant
+def _query_aliases(dependant) -> set[str]:
     """Every query parameter a route takes, through its nested dependencies."""
     names = {param.alias for param in dependant.query_params}
     for child in dependant.dependencies:

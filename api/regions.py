@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
+from api.off_loop import io_point
+from api.ttl_cache import MISSING, TtlCache
 from features.storage.tables import areas, load_batches
 
 
@@ -47,39 +49,67 @@ def is_root(connection: Connection, *, area_id: str) -> bool:
 
 
 class LineageCache:
-    """Each area's lineage, kept while the hierarchy is unchanged.
+    """The hierarchy held in memory while it is unchanged: each area's parent, and each region's members.
 
-    Region checks run on every request; the hierarchy changes only when
-    areas are loaded, so the cache is keyed by the latest ``areas`` load
-    batch (one tiny query) and emptied when it moves.
+    Region checks run on every request and the hierarchy changes only when
+    areas are loaded, so the whole parent map is read once (one narrow query)
+    per ``areas`` load batch and walked in memory. That batch number is
+    itself asked at most every ``recheck_seconds`` (docs/adr/0013).
     """
 
-    def __init__(self, max_items: int = 200_000) -> None:
-        self.max_items = max_items
-        self._version: object = None
-        self._lineages: dict[str, list[str]] = {}
+    def __init__(self, *, recheck_seconds: float, max_depth: int = 32) -> None:
+        self.max_depth = max_depth
+        self._batch: TtlCache[str, tuple[object]] = TtlCache(recheck_seconds, max_items=1)
+        self._version: object = MISSING
+        self._parents: dict[str, str | None] = {}
+        self._members: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
-    def lineage(self, connection: Connection, *, area_id: str) -> list[str]:
-        version = connection.execute(
-            sa.select(sa.func.max(load_batches.c.batch_id)).where(load_batches.c.kind == "areas")).scalar()
+    def _hierarchy(self, engine: Engine) -> dict[str, str | None]:
+        """The parent map of the current hierarchy, read again when the areas' load batch moves."""
+        (version,) = self._batch.get("areas", lambda: (_areas_batch(engine),))
         with self._lock:
-            if version != self._version:
-                self._version, self._lineages = version, {}
-            cached = self._lineages.get(area_id)
-        if cached is not None:
-            return cached
-        found = lineage(connection, area_id=area_id)
-        with self._lock:
-            if len(self._lineages) >= self.max_items:
-                self._lineages.clear()
             if version == self._version:
-                self._lineages[area_id] = found
+                return self._parents
+        io_point()
+        with engine.connect() as connection:
+            parents = dict(connection.execute(sa.select(areas.c.area_id, areas.c.parent_id)).all())
+        with self._lock:
+            self._version, self._parents, self._members = version, parents, {}
+        return parents
+
+    def lineage(self, engine: Engine, *, area_id: str) -> list[str]:
+        """The area and its ancestors, nearest first; empty for an unknown area (bounded, so a cycle cannot loop)."""
+        parents = self._hierarchy(engine)
+        found: list[str] = []
+        current: str | None = area_id
+        while current is not None and current in parents and len(found) <= self.max_depth:
+            found.append(current)
+            current = parents[current]
         return found
 
-    def within(self, connection: Connection, *, region_id: str, area_id: str) -> bool:
-        return region_id in self.lineage(connection, area_id=area_id)
+    def members(self, engine: Engine, *, region_id: str) -> frozenset[str]:
+        """The region and every area under it."""
+        parents = self._hierarchy(engine)
+        with self._lock:
+            cached = self._members.get(region_id)
+        if cached is not None:
+            return cached
+        found = frozenset(area for area in parents if region_id in self.lineage(engine, area_id=area))
+        with self._lock:
+            if parents is self._parents:
+                self._members[region_id] = found
+        return found
 
-    def is_root(self, connection: Connection, *, area_id: str) -> bool:
+    def within(self, engine: Engine, *, region_id: str, area_id: str) -> bool:
+        return region_id in self.lineage(engine, area_id=area_id)
+
+    def is_root(self, engine: Engine, *, area_id: str) -> bool:
         """The area exists and has no parent."""
-        return self.lineage(connection, area_id=area_id) == [area_id]
+        return self.lineage(engine, area_id=area_id) == [area_id]
+
+
+def _areas_batch(engine: Engine) -> object:
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(sa.func.max(load_batches.c.batch_id)).where(load_batches.c.kind == "areas")).scalar()

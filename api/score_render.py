@@ -2,7 +2,7 @@
 
 A score row never changes once written for its (area, period, model
 version, scored_at), so its validated JSON is kept and reused: the hot read
-paths then cost a few narrow queries and a byte join instead of decoding,
+paths then cost a dictionary lookup and a byte join instead of decoding,
 validating and re-encoding every area's reasons and expected counts on each
 request (docs/benchmarks.md). Entries are keyed with ``scored_at`` so a
 re-scored period is rendered afresh, and the cache is bounded (LRU).
@@ -16,12 +16,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
 
+from api.off_loop import io_point
 from api.schemas import AreaScore
 from api.scores_query import score_rows
 
 Key = tuple[str, dt.date, str, object]
+CHUNK = 1000
 
 
 class ScoreRenderCache:
@@ -31,7 +33,7 @@ class ScoreRenderCache:
         self._lock = threading.Lock()
 
     def rendered(
-        self, connection: Connection, *, model_version: str, period: dt.date, stamped: Iterable[tuple[str, object]],
+        self, engine: Engine, *, model_version: str, period: dt.date, stamped: Iterable[tuple[str, object]],
     ) -> dict[str, bytes]:
         """JSON of each (area_id, scored_at) as an ``AreaScore``; renders only what is not cached yet."""
         stamped = list(stamped)
@@ -46,9 +48,15 @@ class ScoreRenderCache:
                 else:
                     missing.append(area_id)
         if missing:
+            io_point()
             stamps = dict(stamped)
             fresh = {}
-            for area_id, row in score_rows(connection, model_version=model_version, period=period, area_ids=missing).items():
+            rows = {}
+            with engine.connect() as connection:
+                for start in range(0, len(missing), CHUNK):  # bounded IN lists (SQLite caps bound parameters)
+                    rows |= score_rows(connection, model_version=model_version, period=period,
+                                       area_ids=missing[start:start + CHUNK])
+            for area_id, row in rows.items():
                 fresh[(area_id, period, model_version, stamps[area_id])] = AreaScore(**row).model_dump_json().encode()
             with self._lock:
                 for key, blob in fresh.items():

@@ -38,7 +38,7 @@ class LevelSettings(BaseModel):
     medium: float = Field(0.08, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "LevelSettings":
+    def _ordered(self) -> LevelSettings:
         if self.medium >= self.high:
             raise ValueError(f"levels.medium ({self.medium}) must be below levels.high ({self.high})")
         return self
@@ -118,7 +118,7 @@ class Settings(BaseSettings):
         medium_opposed: float = Field(0.2, gt=0, le=1, description="rule: survey share opposed for medium")
 
         @model_validator(mode="after")
-        def _ordered(self):  # noqa: ANN202 - pydantic validator
+        def _ordered(self):
             if self.medium_multiplier >= self.high_multiplier or self.medium_opposed >= self.high_opposed:
                 raise ValueError("policy_review: the medium cut-offs must be below the high ones")
             return self
@@ -130,9 +130,15 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; empty: CORS closed")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(512 * 1_048_576, ge=1024, description="largest record upload (streamed to disk)")
+    db_pool_size: int = Field(16, ge=1, le=80, description=("database connections the service keeps open; about the "
+                                                           "number of requests it serves at once"))
+    cache_seconds: float = Field(
+        2.0, ge=0, le=60, description=("how long the service keeps a token's user, the serving model and a period's "
+                                      "ranking before asking the database again; a revocation, promotion or new "
+                                      "scoring run applies within this time (docs/adr/0013); 0 asks every time"))
 
     @model_validator(mode="after")
-    def _no_default_secret_in_production(self) -> "Settings":
+    def _no_default_secret_in_production(self) -> Settings:
         if self.env == "production" and self.hash_key.get_secret_value() == DEVELOPMENT_HASH_KEY:
             raise ValueError("CONCORD_HASH_KEY must be set to a secret of your own in production")
         return self

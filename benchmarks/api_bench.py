@@ -1,6 +1,6 @@
 """Benchmark the scoring service under a real load generator (wrk) on 127.0.0.1.
 
-    .venv/bin/python benchmarks/api_bench.py [--areas 5000] [--duration 10] [--rate 200]
+    .venv/bin/python benchmarks/api_bench.py [--areas 5000] [--duration 10] [--rate 200] [--workers N] [--cache-seconds S]
 
 Set-up: a PostgreSQL schema ``concord_bench`` on the machine's server
 (127.0.0.1:5432, database ``test``) holding a city of ``--areas`` communities
@@ -8,7 +8,10 @@ under 50 streets, one registered and serving model, and its scores for one
 week with five reasons and 30 expected counts per area (as ``concord score``
 writes them). The service runs under uvicorn (one worker, production
 settings: ``CONCORD_ENV=production``, authentication and auditing on, every
-request appends an audit row). The same process also serves a trivial
+request appends an audit row, committed before the answer leaves). Tokens,
+the serving model and the period's ranking are kept ``--cache-seconds``
+(the production default, 2; 0 asks the database on every request), as in
+docs/adr/0013. The same process also serves a trivial
 endpoint, ``/bench/trivial``, the reference for the ratios.
 
 For each of the trivial endpoint, ``GET /v1/hotspots?limit=50`` and
@@ -167,6 +170,8 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=200, help="offered requests per second for the latency runs")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--cache-seconds", type=float, default=None,
+                        help="the service's cache_seconds (default: the setting's default)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -174,6 +179,8 @@ def main() -> int:
     token = populate(args.areas, data_dir)
     env = dict(os.environ, CONCORD_ENV="production", CONCORD_HASH_KEY="bench-secret-" + "x" * 20,
                CONCORD_DATABASE_URL=schema_url(), CONCORD_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
+    if args.cache_seconds is not None:
+        env["CONCORD_CACHE_SECONDS"] = str(args.cache_seconds)
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "benchmarks.api_bench:bench_app",
                                "--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers), "--no-access-log",
                                "--log-level", "warning"], cwd=ROOT, env=env)

@@ -31,7 +31,7 @@ from models.monitoring.jobs import reports_dir
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"], dependencies=[Depends(reject_unknown_query)])
 ERRORS = problem_responses(401, 403, 404, 422)
 Analyst = Annotated[User, Depends(permitted("read_monitoring"))]
-RunId = Annotated[int, Path(ge=1, examples=[42])]
+RunId = Annotated[int, Path(ge=1, le=2_147_483_647, examples=[42], description="a run id (a 32-bit database key)")]
 
 
 def _headline(run: history.RunRecord) -> str:

@@ -1,4 +1,9 @@
-"""Hotspots and area scores: what a risk officer reads each week."""
+"""Hotspots and area scores: what a risk officer reads each week.
+
+These two routes are the service's hot paths: they are answered from memory
+on the event loop (``run_warm``; docs/adr/0013) and only go to a worker thread
+when something must be read from the database.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,14 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from sqlalchemy.engine import Engine
+from starlette.datastructures import State
 
-from api import audit
-from api.deps import ConnectionDep, ServingVersion, permitted, reject_unknown_query
+from api.deps import EngineDep, ServingVersion, permitted, reject_unknown_query
+from api.off_loop import run_warm
 from api.problems import problem_responses
 from api.schemas import AreaScore, HotspotList
-from api.score_render import envelope, with_rank
-from api.scores_query import NotFound, area_stamp, ranked_page, scored_period
+from api.scores_query import NotFound
 from api.security import User
 
 router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(reject_unknown_query)])
@@ -23,8 +29,8 @@ AreaId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_
 
 
 @router.get("/hotspots", response_model=HotspotList, responses=ERRORS, summary="Ranked areas of a region for a period")
-def read_hotspots(
-    request: Request, connection: ConnectionDep, user: Reader, model_version: ServingVersion, period: PeriodQuery = None,
+async def read_hotspots(
+    request: Request, engine: EngineDep, user: Reader, model_version: ServingVersion, period: PeriodQuery = None,
     limit: Annotated[int, Query(ge=1, le=500, description="how many areas to return (one page)")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="skip this many areas of the ranking (the next page's `next_offset`)")] = 0,
     level: Annotated[Literal["high", "medium", "low"] | None, Query(description="only areas of this level")] = None,
@@ -33,39 +39,56 @@ def read_hotspots(
     region_id = region or user.region_id
     resource = f"/v1/hotspots?region={region_id}&period={period}&limit={limit}&offset={offset}&level={level}"
     try:
-        lineages = request.app.state.lineages
-        if region is not None and not lineages.within(connection, region_id=user.region_id, area_id=region):
-            raise NotFound(f"no area {region!r} in your region")
-        start = scored_period(connection, model_version=model_version, period=period)
-        total, page = ranked_page(connection, lineages=lineages, region_id=region_id, model_version=model_version, period=start,
-                                  limit=limit, offset=offset, level=level)
-        rendered = request.app.state.score_cache.rendered(connection, model_version=model_version, period=start, stamped=page)
+        body, page = await run_warm(_hotspots, request.app.state, engine, user=user, model_version=model_version,
+                                    period=period, region=region, limit=limit, offset=offset, level=level)
     except NotFound as exc:
-        audit.append_and_commit(connection, user, action="read_hotspots", resource=resource, area_ids=[], outcome="not_found")
+        await request.app.state.trail.append(user, action="read_hotspots", resource=resource, outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
-    audit.append_and_commit(connection, user, action="read_hotspots", resource=resource, area_ids=[a for a, _ in page], outcome="ok")
+    await request.app.state.trail.append(user, action="read_hotspots", resource=resource, area_ids=page, outcome="ok")
     request.app.state.metrics.scores_served.inc(len(page))
-    next_offset = offset + len(page) if offset + len(page) < total else None
-    fields = {"region_id": region_id, "period_start": start.isoformat(), "model_version": model_version, "level": level,
-              "total": total, "offset": offset, "next_offset": next_offset}
-    items = [with_rank(rendered[area_id], rank) for rank, (area_id, _) in enumerate(page, start=offset + 1)]
-    return Response(envelope(fields, items), media_type="application/json")
+    return Response(body, media_type="application/json")
+
+
+def _hotspots(
+    state: State, engine: Engine, *, user: User, model_version: str, period: dt.date | None, region: str | None,
+    limit: int, offset: int, level: str | None,
+) -> tuple[bytes, tuple[str, ...]]:
+    """The page as JSON and the areas on it; reads only until the first ``io_point`` (``run_warm``)."""
+    region_id = region or user.region_id
+    if region is not None and not state.lineages.within(engine, region_id=user.region_id, area_id=region):
+        raise NotFound(f"no area {region!r} in your region")
+    scored = state.score_index.period_scores(engine, model_version=model_version, period=period)
+    return state.score_index.hotspots_page(engine, scored, lineages=state.lineages, region_id=region_id, level=level,
+                                           offset=offset, limit=limit)
 
 
 @router.get("/areas/{area_id}/score", response_model=AreaScore, responses=ERRORS, summary="One area's score for a period")
-def read_area_score(
-    request: Request, connection: ConnectionDep, user: Reader, model_version: ServingVersion, area_id: AreaId,
+async def read_area_score(
+    request: Request, engine: EngineDep, user: Reader, model_version: ServingVersion, area_id: AreaId,
     period: PeriodQuery = None,
 ) -> Response:
     resource = f"/v1/areas/{area_id}/score?period={period}"
     try:
-        start = scored_period(connection, model_version=model_version, period=period)
-        stamp = area_stamp(connection, lineages=request.app.state.lineages, region_id=user.region_id, area_id=area_id, model_version=model_version, period=start)
-        blob = request.app.state.score_cache.rendered(connection, model_version=model_version, period=start,
-                                                      stamped=[(area_id, stamp)])[area_id]
+        body = await run_warm(_area_score, request.app.state, engine, user=user, model_version=model_version,
+                              area_id=area_id, period=period)
     except NotFound as exc:
-        audit.append_and_commit(connection, user, action="read_score", resource=resource, area_ids=[area_id], outcome="not_found")
+        await request.app.state.trail.append(user, action="read_score", resource=resource, area_ids=[area_id],
+                                             outcome="not_found")
         raise HTTPException(404, str(exc)) from exc
-    audit.append_and_commit(connection, user, action="read_score", resource=resource, area_ids=[area_id], outcome="ok")
+    await request.app.state.trail.append(user, action="read_score", resource=resource, area_ids=[area_id], outcome="ok")
     request.app.state.metrics.scores_served.inc()
-    return Response(blob, media_type="application/json")
+    return Response(body, media_type="application/json")
+
+
+def _area_score(
+    state: State, engine: Engine, *, user: User, model_version: str, area_id: str, period: dt.date | None,
+) -> bytes:
+    """The area's score as JSON; reads only until the first ``io_point`` (``run_warm``)."""
+    scored = state.score_index.period_scores(engine, model_version=model_version, period=period)
+    stamp = scored.stamps.get(area_id) if state.lineages.within(engine, region_id=user.region_id, area_id=area_id) else None
+    if stamp is None:
+        # Same answer whether the area does not exist or lies outside the region,
+        # so a region's boundaries do not leak.
+        raise NotFound(f"no area {area_id!r} with a score for {scored.period.isoformat()} in your region")
+    return state.score_cache.rendered(engine, model_version=model_version, period=scored.period,
+                                      stamped=[(area_id, stamp)])[area_id]

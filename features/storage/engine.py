@@ -17,11 +17,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI 
     cursor.close()
 
 
-def make_engine(url: str, *, pool_timeout: float = 5.0) -> Engine:
+def make_engine(url: str, *, pool_timeout: float = 5.0, pool_size: int = 5) -> Engine:
     """Create an engine for ``url``; SQLite files get their folder created.
 
     ``pool_pre_ping`` lets the service notice a restarted PostgreSQL and
     reconnect by itself instead of failing on a stale connection.
+    ``pool_size`` connections are kept open; the service asks for as many
+    as it serves requests at once, since a connection beyond the pool is
+    opened and closed per use (a new server process each time).
     """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -32,5 +35,5 @@ def make_engine(url: str, *, pool_timeout: float = 5.0) -> Engine:
         return engine
     connect_args = {"connect_timeout": 3} if parsed.get_backend_name() == "postgresql" else {}
     return sa.create_engine(
-        url, pool_pre_ping=True, pool_timeout=pool_timeout, connect_args=connect_args
+        url, pool_pre_ping=True, pool_timeout=pool_timeout, pool_size=pool_size, connect_args=connect_args
     )

@@ -54,4 +54,11 @@ def test_database_down_answers_503_and_the_service_recovers(private_postgres, tm
         back = client.get("/v1/hotspots", headers=token)
         assert back.status_code == 200, back.text
         assert client.get("/readyz").json()["ready"] is True
+
+        # A restart nobody noticed: the pooled connections are stale, and the first
+        # request after it must still be answered (and audited), not refused.
+        private_postgres.stop()
+        private_postgres.start()
+        assert client.get(f"/v1/areas/{communities[0]}/score", headers=token).status_code == 200
+        assert client.get("/v1/hotspots", headers=token).status_code == 200
     engine.dispose()

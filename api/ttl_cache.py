@@ -1,0 +1,70 @@
+"""Values kept for a few seconds: control data read on every request but changed rarely.
+
+Who holds a token, which model serves, which period is the latest scored
+and whether the hierarchy moved are read on every request of the hot paths
+and change a few times a week. Asking the database each time cost most of a
+request (docs/benchmarks.md#service); keeping the answer for ``seconds``
+means a revocation, a promotion or a new scoring run takes at most that
+long to apply (docs/adr/0013). ``seconds=0`` keeps nothing: every call
+asks again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+from api.off_loop import io_point
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+MISSING = object()
+
+
+class TtlCache(Generic[K, V]):
+    """A bounded map whose entries expire ``seconds`` after they were loaded.
+
+    ``None`` is never kept, so an unknown token or a missing row is asked
+    again next time (a user added a moment ago is not refused for seconds).
+    Loads run outside the lock: two threads may load the same key at once,
+    which costs a query and is harmless.
+    """
+
+    def __init__(self, seconds: float, *, max_items: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.max_items = max_items
+        self._clock = clock
+        self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def peek(self, key: K) -> V | object:
+        """The fresh value for ``key``, or ``MISSING`` (no I/O: safe on the event loop)."""
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is None or self._clock() - entry[0] >= self.seconds:
+                return MISSING
+            self._items.move_to_end(key)
+            return entry[1]
+
+    def get(self, key: K, load: Callable[[], V | None]) -> V | None:
+        """The fresh value for ``key``, loading and keeping it when there is none."""
+        value = self.peek(key)
+        if value is not MISSING:
+            return value  # type: ignore[return-value]
+        io_point()
+        loaded_at = self._clock()
+        value = load()
+        if value is not None and self.seconds > 0:
+            with self._lock:
+                self._items[key] = (loaded_at, value)
+                self._items.move_to_end(key)
+                while len(self._items) > self.max_items:
+                    self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
