@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from api import problems
 from api.audit import AsyncTrail
@@ -20,7 +22,7 @@ from api.regions import LineageCache
 from api.routers import areas, flags, health, monitoring, policy_reviews, records, scores
 from api.routers import metrics as metrics_route
 from api.routers import models as models_router
-from api.score_index import ScoreIndex
+from api.score_index import ScoreIndex, warm
 from api.score_render import ScoreRenderCache
 from api.serving import ServingCheck
 from api.settings import Settings
@@ -32,9 +34,16 @@ PAGES = Path(__file__).parent / "pages"
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    await app.state.trail.start()
+    state = app.state
+    await state.trail.start()
+    warming = asyncio.create_task(run_in_threadpool(
+        warm, state.engine, serving=state.serving_check, index=state.score_index, lineages=state.lineages))
     yield
-    await app.state.trail.stop()
+    try:
+        await warming
+    except Exception as exc:  # noqa: BLE001 - a failed warm-up only means the first request loads instead
+        problems.log.warning("warming the hot path failed: %s", exc)
+    await state.trail.stop()
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:

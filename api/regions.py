@@ -65,7 +65,7 @@ class LineageCache:
         self._members: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
-    def _hierarchy(self, engine: Engine) -> dict[str, str | None]:
+    def hierarchy(self, engine: Engine) -> dict[str, str | None]:
         """The parent map of the current hierarchy, read again when the areas' load batch moves."""
         (version,) = self._batch.get("areas", lambda: (_areas_batch(engine),))
         with self._lock:
@@ -80,7 +80,7 @@ class LineageCache:
 
     def lineage(self, engine: Engine, *, area_id: str) -> list[str]:
         """The area and its ancestors, nearest first; empty for an unknown area (bounded, so a cycle cannot loop)."""
-        parents = self._hierarchy(engine)
+        parents = self.hierarchy(engine)
         found: list[str] = []
         current: str | None = area_id
         while current is not None and current in parents and len(found) <= self.max_depth:
@@ -90,7 +90,7 @@ class LineageCache:
 
     def members(self, engine: Engine, *, region_id: str) -> frozenset[str]:
         """The region and every area under it."""
-        parents = self._hierarchy(engine)
+        parents = self.hierarchy(engine)
         with self._lock:
             cached = self._members.get(region_id)
         if cached is not None:

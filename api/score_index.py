@@ -25,6 +25,7 @@ from api.off_loop import io_point
 from api.regions import LineageCache
 from api.score_render import ScoreRenderCache, envelope, with_rank
 from api.scores_query import NotFound
+from api.serving import ServingCheck
 from api.ttl_cache import TtlCache
 from features.storage.tables import scores
 
@@ -171,3 +172,18 @@ def _read_period(engine: Engine, *, model_version: str, period: dt.date, generat
     return PeriodScores(model_version=model_version, period=period, generation=generation,
                         stamps={r.area_id: r.scored_at for r in rows}, levels={r.area_id: r.level for r in rows},
                         ranking=tuple(r.area_id for r in rows))
+
+
+def warm(engine: Engine, *, serving: ServingCheck, index: ScoreIndex, lineages: LineageCache) -> None:
+    """Load what the hot routes keep (hierarchy, the serving model's latest period and its JSON).
+
+    Run once when a server process starts, beside serving, so the first
+    officer after a deploy does not wait for it (about 1.3 s for 5,000 areas).
+    """
+    lineages.hierarchy(engine)
+    version, problem = serving.serving(engine)
+    if version is not None and problem is None:
+        try:
+            index.period_scores(engine, model_version=version, period=None)
+        except NotFound:
+            pass  # nothing scored yet: nothing to keep

@@ -31,7 +31,9 @@ def auth(token: str) -> dict[str, str]:
 def city(engine, tmp_path) -> City:
     communities = insert_areas(engine)
     version = serve_scores(engine, registry_dir=tmp_path / "registry", area_ids=communities)
-    settings = Settings(data_dir=tmp_path, env="test")
+    # Tests change the database and read the effect at once: nothing is kept between requests
+    # (what is kept, and for how long, is tested in test_hot_path.py).
+    settings = Settings(data_dir=tmp_path, env="test", cache_seconds=0)
     app = create_app(settings, engine=engine)
     admin = auth(add_user(engine, name="admin", role="admin", region_id="X0"))
     officer = auth(add_user(engine, name="officer1", role="officer", region_id="D1"))

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.off_loop import io_point, run_warm
 from api.security import add_user, revoke_user
+from api.score_index import warm
 from api.settings import Settings
 from api.ttl_cache import MISSING, TtlCache
 from features.storage.tables import areas, audit_log, load_batches, scores
@@ -146,3 +147,19 @@ def test_answers_from_memory_are_audited_one_entry_each(scored) -> None:
             assert client.get("/v1/hotspots", headers=officer).status_code == 200
         assert client.get("/v1/areas/C201/score", headers=officer).status_code == 404
         assert count(engine, audit_log) == before + 7
+
+
+def test_a_warmed_process_answers_from_memory_without_io(scored) -> None:
+    engine, version, tmp_path = scored
+    state = create_app(Settings(data_dir=tmp_path, env="test", cache_seconds=60), engine=engine).state
+    warm(engine, serving=state.serving_check, index=state.score_index, lineages=state.lineages)
+
+    def answer() -> bool:
+        assert state.serving_check.serving(engine) == (version, None)
+        scored = state.score_index.period_scores(engine, model_version=version, period=None)
+        assert state.lineages.within(engine, region_id="D1", area_id="C101")
+        state.score_cache.rendered(engine, model_version=version, period=scored.period,
+                                   stamped=[("C101", scored.stamps["C101"])])
+        return threading.current_thread() is threading.main_thread()
+
+    assert asyncio.run(run_warm(answer)) is True  # no io_point was reached: nothing went to a thread
