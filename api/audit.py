@@ -93,7 +93,7 @@ class AsyncTrail:
         if self.engine.url.get_backend_name() == "postgresql":
             self._async = create_async_engine(
                 self.engine.url.set(drivername="postgresql+psycopg"), pool_size=self.pool_size,
-                pool_timeout=5.0, connect_args={"connect_timeout": 3})
+                isolation_level="AUTOCOMMIT", pool_timeout=5.0, connect_args={"connect_timeout": 3})
 
     async def stop(self) -> None:
         if self._async is not None:
@@ -121,6 +121,5 @@ class AsyncTrail:
             await self._insert(entry)
 
     async def _insert(self, entry: dict) -> None:
-        async with self._async.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with self._async.connect() as connection:  # an autocommit engine: the INSERT is its own transaction
             await connection.execute(_APPEND, entry)
