@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -26,7 +25,7 @@ from api.regions import LineageCache
 from api.score_render import ScoreRenderCache, envelope, with_rank
 from api.scores_query import NotFound
 from api.serving import ServingCheck
-from api.ttl_cache import TtlCache
+from api.ttl_cache import Lru, TtlCache
 from features.storage.tables import scores
 
 
@@ -56,13 +55,9 @@ class ScoreIndex:
     ) -> None:
         self.renders = renders
         self._resolved: TtlCache[tuple[str, dt.date | None], _Resolved] = TtlCache(recheck_seconds, max_items=1024)
-        self._periods: OrderedDict[tuple, PeriodScores] = OrderedDict()
-        self._rankings: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
-        self.max_periods = max_periods
-        self.max_rankings = max_rankings
-        self._pages: OrderedDict[tuple, tuple[bytes, tuple[str, ...]]] = OrderedDict()
-        self.max_pages = max_pages
-        self._lock = threading.Lock()
+        self._periods: Lru[tuple, PeriodScores] = Lru(max_periods)
+        self._rankings: Lru[tuple, tuple[str, ...]] = Lru(max_rankings)
+        self._pages: Lru[tuple, tuple[bytes, tuple[str, ...]]] = Lru(max_pages)
         self._loading = threading.Lock()  # one load per generation, not one per waiting request
 
     def period_scores(self, engine: Engine, *, model_version: str, period: dt.date | None) -> PeriodScores:
@@ -71,19 +66,12 @@ class ScoreIndex:
         if resolved.problem is not None:
             raise NotFound(resolved.problem)
         key = (model_version, resolved.period, resolved.generation)
-        found = self._kept(key)
+        found = self._periods.get(key)
         if found is not None:
             return found
         io_point()
         with self._loading:
-            return self._kept(key) or self._load(engine, key, model_version=model_version, resolved=resolved)
-
-    def _kept(self, key: tuple) -> PeriodScores | None:
-        with self._lock:
-            found = self._periods.get(key)
-            if found is not None:
-                self._periods.move_to_end(key)
-            return found
+            return self._periods.get(key) or self._load(engine, key, model_version=model_version, resolved=resolved)
 
     def _load(self, engine: Engine, key: tuple, *, model_version: str, resolved: _Resolved) -> PeriodScores:
         found = _read_period(engine, model_version=model_version, period=resolved.period, generation=resolved.generation)
@@ -91,10 +79,7 @@ class ScoreIndex:
         top = found.ranking[:self.renders.max_items]
         self.renders.rendered(engine, model_version=model_version, period=found.period,
                               stamped=[(area_id, found.stamps[area_id]) for area_id in top])
-        with self._lock:
-            self._periods[key] = found
-            while len(self._periods) > self.max_periods:
-                self._periods.popitem(last=False)
+        self._periods.put(key, found)
         return found
 
     def hotspots_page(
@@ -108,11 +93,9 @@ class ScoreIndex:
         """
         key, ranking = self._ranked(engine, scored, lineages=lineages, region_id=region_id, level=level)
         page_key = (key, offset, limit)
-        with self._lock:
-            found = self._pages.get(page_key)
-            if found is not None:
-                self._pages.move_to_end(page_key)
-                return found
+        found = self._pages.get(page_key)
+        if found is not None:
+            return found
         page = ranking[offset:offset + limit]
         rendered = self.renders.rendered(engine, model_version=scored.model_version, period=scored.period,
                                          stamped=[(area_id, scored.stamps[area_id]) for area_id in page])
@@ -120,10 +103,7 @@ class ScoreIndex:
         fields = {"region_id": region_id, "period_start": scored.period.isoformat(), "model_version": scored.model_version,
                   "level": level, "total": len(ranking), "offset": offset, "next_offset": next_offset}
         found = envelope(fields, [with_rank(rendered[area_id], rank) for rank, area_id in enumerate(page, start=offset + 1)]), page
-        with self._lock:
-            self._pages[page_key] = found
-            while len(self._pages) > self.max_pages:
-                self._pages.popitem(last=False)
+        self._pages.put(page_key, found)
         return found
 
     def _ranked(
@@ -132,17 +112,12 @@ class ScoreIndex:
         root = lineages.is_root(engine, area_id=region_id)
         members = None if root else lineages.members(engine, region_id=region_id)
         key = (scored.model_version, scored.period, scored.generation, region_id, None if root else members, level)
-        with self._lock:
-            found = self._rankings.get(key)
-            if found is not None:
-                self._rankings.move_to_end(key)
-                return key, found
+        found = self._rankings.get(key)
+        if found is not None:
+            return key, found
         found = tuple(a for a in scored.ranking
                       if (members is None or a in members) and (level is None or scored.levels[a] == level))
-        with self._lock:
-            self._rankings[key] = found
-            while len(self._rankings) > self.max_rankings:
-                self._rankings.popitem(last=False)
+        self._rankings.put(key, found)
         return key, found
 
 

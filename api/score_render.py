@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from sqlalchemy.engine import Engine
@@ -21,6 +19,7 @@ from sqlalchemy.engine import Engine
 from api.off_loop import io_point
 from api.schemas import AreaScore
 from api.scores_query import score_rows
+from api.ttl_cache import Lru
 
 Key = tuple[str, dt.date, str, object]
 CHUNK = 1000
@@ -29,41 +28,28 @@ CHUNK = 1000
 class ScoreRenderCache:
     def __init__(self, max_items: int = 50_000) -> None:
         self.max_items = max_items
-        self._items: OrderedDict[Key, bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: Lru[Key, bytes] = Lru(max_items)
 
     def rendered(
         self, engine: Engine, *, model_version: str, period: dt.date, stamped: Iterable[tuple[str, object]],
     ) -> dict[str, bytes]:
-        """JSON of each (area_id, scored_at) as an ``AreaScore``; renders only what is not cached yet."""
-        stamped = list(stamped)
+        """JSON of each (area_id, scored_at) as an ``AreaScore``; renders only what is not kept yet."""
+        stamps = dict(stamped)
         out: dict[str, bytes] = {}
-        missing: list[str] = []
-        with self._lock:
-            for area_id, scored_at in stamped:
-                key = (area_id, period, model_version, scored_at)
-                if key in self._items:
-                    self._items.move_to_end(key)
-                    out[area_id] = self._items[key]
-                else:
-                    missing.append(area_id)
+        for area_id, scored_at in stamps.items():
+            blob = self._items.get((area_id, period, model_version, scored_at))
+            if blob is not None:
+                out[area_id] = blob
+        missing = [area_id for area_id in stamps if area_id not in out]
         if missing:
             io_point()
-            stamps = dict(stamped)
-            fresh = {}
-            rows = {}
             with engine.connect() as connection:
                 for start in range(0, len(missing), CHUNK):  # bounded IN lists (SQLite caps bound parameters)
-                    rows |= score_rows(connection, model_version=model_version, period=period,
-                                       area_ids=missing[start:start + CHUNK])
-            for area_id, row in rows.items():
-                fresh[(area_id, period, model_version, stamps[area_id])] = AreaScore(**row).model_dump_json().encode()
-            with self._lock:
-                for key, blob in fresh.items():
-                    self._items[key] = blob
-                    out[key[0]] = blob
-                while len(self._items) > self.max_items:
-                    self._items.popitem(last=False)
+                    rows = score_rows(connection, model_version=model_version, period=period,
+                                      area_ids=missing[start:start + CHUNK])
+                    for area_id, row in rows.items():
+                        out[area_id] = blob = AreaScore(**row).model_dump_json().encode()
+                        self._items.put((area_id, period, model_version, stamps[area_id]), blob)
         return out
 
 
