@@ -16,11 +16,13 @@ Each measured stage runs in a fresh subprocess so its peak resident memory
 - ``reference``: DuckDB counting petitions and cases per area × week × category
   straight from the Parquet files;
 - ``full``: ``build_features`` from scratch (SQLite → stored Parquet panel);
-- ``stages``: the same full build split into reading the snapshot from SQLite
-  (columnar through ADBC when ``adbc-driver-sqlite`` is installed, otherwise
-  through the DB-API cursor) and computing the features in memory;
-- ``incremental``: one more week of records (plus late entries and
-  corrections) loaded as a new batch, then ``build_features`` again.
+- ``stages``: the same full build split into reading every record version
+  from SQLite (columnar through ADBC when ``adbc-driver-sqlite`` is
+  installed, otherwise through the DB-API cursor) and turning it into the
+  snapshot, then computing the features in memory;
+- ``incremental``: one more week of records (plus late entries about the
+  past month) loaded as a new batch, then ``build_features`` again: it reads
+  the full build's record cache and only the new batch from SQLite.
 """
 
 from __future__ import annotations
@@ -192,10 +194,41 @@ def add_week(work: Path, *, n_areas: int, weeks: int, seed: int = 8) -> dict:
         b = _batch(db, kind)
         rows = pd.concat([frame, late], ignore_index=True)
         db.executemany(SQL[kind], _rows(rows, kind, b))
-        out[kind] = len(rows)
+        fixed = _correct_recent(db, kind=kind, batch=b, weeks=weeks, n=len(frame) // 20)
+        out[kind] = len(rows) + fixed
     db.commit()
     db.close()
     return out
+
+
+_COLUMNS = {
+    "petitions": ("petition_id", "received_on", "area_id, received_on, {recorded}, {category}, channel, people, level_reached, "
+                  "is_repeat, status, closed_on, satisfied, content_hash, {batch}",
+                  "area_id, received_on, recorded_on, category, channel, people, level_reached, is_repeat, status, closed_on, "
+                  "satisfied, content_hash, batch_id"),
+    "mediation": ("case_id", "opened_on", "area_id, opened_on, {recorded}, {category}, closed_on, outcome, parties, amount, origin, "
+                  "content_hash, {batch}",
+                  "area_id, opened_on, recorded_on, dispute_type, closed_on, outcome, parties, amount, origin, content_hash, batch_id"),
+}
+
+
+def _correct_recent(db: sqlite3.Connection, *, kind: str, batch: int, weeks: int, n: int) -> int:
+    """Corrections this week (a new version, another category) of ``n`` records received in the last eight weeks.
+
+    SQLite's ``random()`` cannot be seeded: which records are corrected varies from run to run, their number does not.
+    """
+    key, event, select, insert = _COLUMNS[kind]
+    table = "petitions" if kind == "petitions" else "mediation_cases"
+    category = "category" if kind == "petitions" else "dispute_type"
+    since = str(START + dt.timedelta(weeks=weeks - 8))
+    recorded = str(START + dt.timedelta(weeks=weeks, days=3))
+    picked = (f"SELECT rowid FROM {table} p WHERE {event} >= '{since}' AND version = 1 AND NOT EXISTS "
+              f"(SELECT 1 FROM {table} q WHERE q.{key} = p.{key} AND q.version = 2) ORDER BY random() LIMIT {n}")
+    columns = select.format(recorded=f"'{recorded}'", category=f"CASE WHEN {category} = 'medical' THEN 'labour_wages' ELSE 'medical' END",
+                            batch=str(batch))
+    cursor = db.execute(f"INSERT INTO {table} ({key}, version, {insert}) SELECT {key}, 2, {columns} FROM {table} "
+                        f"WHERE rowid IN ({picked})")
+    return cursor.rowcount
 
 
 def stage(name: str, work: Path) -> dict:
@@ -219,10 +252,16 @@ def stage(name: str, work: Path) -> dict:
         result = build_features(engine, spec=PanelSpec(), data_dir=work / "data")
         extra = {"rows": result.rows, "features": result.features, "recomputed_periods": result.recomputed_periods, "full": result.full}
     elif name == "stages":
-        from features.pipeline.assemble import compute_block, load_snapshot, resolve_as_of
+        from features.pipeline import record_cache
+        from features.pipeline.assemble import compute_block, known_snapshot, panel_grid, resolve_as_of
+        from features.pipeline.known import Known
 
         spec = PanelSpec()
-        snap = load_snapshot(engine, spec=spec, as_of=resolve_as_of(engine, spec=spec, as_of=None))
+        known = Known(record_cache.read_all(engine))  # what a full build reads: every version, once
+        extra["read_versions_seconds"] = time.perf_counter() - began
+        as_of = resolve_as_of(engine, spec=spec, as_of=None, known=known)
+        snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=panel_grid(engine, spec=spec, as_of=as_of, known=known))
+        del known
         extra["read_seconds"] = time.perf_counter() - began
         arrays = compute_block(snap, lo=0, hi=snap.grid.n_periods)
         extra["compute_seconds"] = time.perf_counter() - began - extra["read_seconds"]

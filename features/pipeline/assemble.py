@@ -8,6 +8,7 @@ construction (and by test).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from features.pipeline import counts, policy, population, resolution, seasonalit
 from features.pipeline.context import FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
 from features.pipeline.intervals import first_known
+from features.pipeline.known import Known
 from features.pipeline.progress import Steps
 from features.pipeline.spec import BOOKKEEPING, LABEL, PanelSpec, check_panel
 
@@ -43,25 +45,47 @@ class Snapshot:
     dropped: int = 0
 
 
-def resolve_as_of(engine: Engine, *, spec: PanelSpec, as_of: dt.date | None) -> dt.date:
+def resolve_as_of(engine: Engine, *, spec: PanelSpec, as_of: dt.date | None, known: Known | None = None) -> dt.date:
     """The knowledge date: the day after the last recording, never after local tomorrow."""
     if as_of is not None:
         return as_of
-    _first, last = snapshot.knowledge_span(engine, as_of=spec.local_today() + dt.timedelta(days=1))
+    tomorrow = spec.local_today() + dt.timedelta(days=1)
+    last = known.last_recorded(before=tomorrow) if known is not None else snapshot.knowledge_span(engine, as_of=tomorrow)[1]
     if last is None:
         raise LookupError("no petitions or mediation cases are recorded: load records before building features")
     return last + dt.timedelta(days=1)
 
 
-def panel_grid(engine: Engine, *, spec: PanelSpec, as_of: dt.date) -> Grid:
-    """The areas and periods of the panel as known on ``as_of``."""
-    first, _last = snapshot.knowledge_span(engine, as_of=as_of)
+def panel_grid(engine: Engine, *, spec: PanelSpec, as_of: dt.date, known: Known | None = None) -> Grid:
+    """The areas and periods of the panel as known on ``as_of`` (the record side from ``known`` when given)."""
+    if known is not None:
+        first, with_records = known.first_event(as_of=as_of), known.record_areas(as_of=as_of)
+    else:
+        first, _last = snapshot.knowledge_span(engine, as_of=as_of)
+        with_records = snapshot.record_areas(engine, as_of=as_of)
     if first is None:
         raise LookupError(f"no petitions or mediation cases were recorded before {as_of}")
     areas, edges = snapshot.load_areas(engine)
     starts = period_start(pd.DatetimeIndex([first, as_of]), spec.period, spec.week_start)
-    return make_grid(areas=areas, adjacency=edges, record_areas=pd.Series(snapshot.record_areas(engine, as_of=as_of), dtype=object),
+    return make_grid(areas=areas, adjacency=edges, record_areas=pd.Series(with_records, dtype=object),
                      first=starts[0], last=starts[1], period=spec.period, week_start=spec.week_start)
+
+
+def _history(spec: PanelSpec, grid: Grid, lo: int) -> tuple[dt.date | None, dt.date | None]:
+    """(event_from, changed_since): with ``lo`` > 0, the records periods [lo, end) can still read."""
+    if lo <= 0:
+        return None, None
+    return grid.start_of(lo - history_span(spec.period) - 1).date(), grid.start_of(lo - 1).date()
+
+
+def _context(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int,
+             available: set[str]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Population (from what periods [lo, end) can read) and policies."""
+    year = WINDOWS[spec.period]["Y"]
+    population_from = grid.start_of(lo - 2 * year - 1).date() if lo > 0 else None  # carried a year, compared a year back
+    pop = snapshot.load_population(engine, since=population_from, as_of=as_of) if "population.residents" in available else None
+    pol = snapshot.load_policies(engine, as_of=as_of) if "policy_areas.area_id" in available else None
+    return pop, pol
 
 
 def load_snapshot(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid | None = None, lo: int = 0) -> Snapshot:
@@ -71,15 +95,23 @@ def load_snapshot(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid
     available = snapshot.available_fields(engine, as_of=as_of)
     if grid.parent.max(initial=-1) >= 0:
         available.add("areas.parent_id")
-    year, span = WINDOWS[spec.period]["Y"], history_span(spec.period)
-    event_from = grid.start_of(lo - span - 1).date() if lo > 0 else None
-    changed_since = grid.start_of(lo - 1).date() if lo > 0 else None
+    event_from, changed_since = _history(spec, grid, lo)
     frames = {kind: snapshot.load_versions(engine, kind=kind, as_of=as_of, event_from=event_from, changed_since=changed_since)
               for kind in ("petitions", "mediation") if f"{kind}.area_id" in available}
-    population_from = grid.start_of(lo - 2 * year - 1).date() if lo > 0 else None  # carried a year, compared a year back
-    pop = snapshot.load_population(engine, since=population_from, as_of=as_of) if "population.residents" in available else None
-    pol = snapshot.load_policies(engine, as_of=as_of) if "policy_areas.area_id" in available else None
+    pop, pol = _context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
     return Snapshot(as_of, grid, available, frames, pop, pol, snapshot.first_events(engine, as_of=as_of))
+
+
+def known_snapshot(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> Snapshot:
+    """``load_snapshot`` with the record side taken from memory (the record cache); the rest is small and read."""
+    available = known.available(as_of=as_of) | snapshot.context_fields(engine, as_of=as_of)
+    if grid.parent.max(initial=-1) >= 0:
+        available.add("areas.parent_id")
+    event_from, changed_since = _history(spec, grid, lo)
+    frames = known.frames(as_of=as_of, event_from=event_from, changed_since=changed_since)
+    frames = {kind: frame for kind, frame in frames.items() if f"{kind}.area_id" in available}
+    pop, pol = _context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
+    return Snapshot(as_of, grid, available, frames, pop, pol, known.first_events(as_of=as_of))
 
 
 def present_features(snap: Snapshot) -> list[str]:
@@ -95,6 +127,8 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
     for kind, frame in snap.frames.items():
         records[kind], dropped = encode(frame, kind=kind, grid=grid)
         snap.dropped += dropped
+        if lo > 0:  # a few periods at the end: most windows need only the latest events (FeatureContext.count)
+            records[kind] = records[kind].by_event()
     fe = snap.first_events
     ctx = FeatureContext(grid=grid, lo=lo, hi=hi, available=snap.available, records=records, population=snap.population,
                          policies=snap.policies, handlers=HANDLERS,
@@ -117,13 +151,7 @@ def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches:
     since then was not part of what it knew.
     """
     grid = snap.grid
-    latest = {}
-    for kind, frame in snap.frames.items():
-        when = pd.Timestamp(known_at)
-        ceiling = np.inf if batches is None else batches.get(kind, -1)
-        keep = (frame["recorded_on"] < when) & (frame["batch_id"] <= ceiling)
-        superseded = frame["superseded_on"].notna() & (frame["superseded_on"] < when) & (frame["next_batch"] <= ceiling)
-        latest[kind] = frame[keep & ~superseded]
+    latest = {kind: frame[_latest(frame, kind=kind, known_at=known_at, batches=batches)] for kind, frame in snap.frames.items()}
     events = np.zeros(grid.n_areas * grid.n_periods)
     if "petitions" not in latest:
         return events.reshape(grid.n_areas, grid.n_periods)
@@ -132,6 +160,29 @@ def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches:
         ok = (area >= 0) & (period >= 0) & (period < grid.n_periods) & (weight > 0)
         events += np.bincount(area[ok] * grid.n_periods + period[ok], weights=weight[ok], minlength=events.size)
     return events.reshape(grid.n_areas, grid.n_periods)
+
+
+def _latest(frame: pd.DataFrame, *, kind: str, known_at: dt.date, batches: dict[str, float] | None) -> np.ndarray:
+    """Which versions were the latest known at ``known_at`` (of the batches up to ``batches``)."""
+    when = pd.Timestamp(known_at)
+    ceiling = np.inf if batches is None else batches.get(kind, -1)
+    keep = (frame["recorded_on"] < when) & (frame["batch_id"] <= ceiling)
+    superseded = frame["superseded_on"].notna() & (frame["superseded_on"] < when) & (frame["next_batch"] <= ceiling)
+    return (keep & ~superseded).to_numpy()
+
+
+def label_change(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, before: dt.date,
+                 batches: dict[str, float]) -> np.ndarray:
+    """Label events known at ``known_at`` minus those an earlier build knew (on ``before``, up to ``batches``).
+
+    Only versions whose standing differs between the two views can move a
+    count, so only they are weighed: the difference is the same, the work is
+    proportional to what changed rather than to the records read.
+    """
+    moved = {kind: frame[_latest(frame, kind=kind, known_at=known_at, batches=None)
+                         != _latest(frame, kind=kind, known_at=before, batches=batches)] for kind, frame in snap.frames.items()}
+    narrow = dataclasses.replace(snap, frames=moved)
+    return label_events(narrow, spec=spec, known_at=known_at) - label_events(narrow, spec=spec, known_at=before, batches=batches)
 
 
 def attach_label(frame: pd.DataFrame, *, events: np.ndarray, grid: Grid, spec: PanelSpec, as_of: dt.date) -> pd.DataFrame:

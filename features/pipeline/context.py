@@ -31,16 +31,26 @@ class Records:
     family: np.ndarray
     flags: dict[str, np.ndarray]
     events: dict[str, np.ndarray] = field(default_factory=dict)  # alternative event dates (e.g. "fail")
+    event_sorted: bool = False  # ordered by ``event`` (``by_event``)
 
     def __len__(self) -> int:
         return len(self.area)
+
+    def by_event(self) -> "Records":
+        """The same versions ordered by event period, so a window's versions are a suffix (see ``count``)."""
+        order = np.argsort(self.event, kind="stable")
+        return Records(area=self.area[order], event=self.event[order], known_from=self.known_from[order],
+                       known_until=self.known_until[order], closed=self.closed[order], family=self.family[order],
+                       flags={k: v[order] for k, v in self.flags.items()}, events={k: v[order] for k, v in self.events.items()},
+                       event_sorted=True)
 
 
 def encode(frame: pd.DataFrame, *, kind: str, grid: Grid) -> tuple[Records, int]:
     """Encode a snapshot frame; returns the records and how many fell outside the panel areas."""
     area = grid.area_index(frame["area_id"])
     keep = area >= 0
-    frame, area = frame[keep], area[keep]
+    if not keep.all():  # filtering copies every column: only when some record falls outside
+        frame, area = frame[keep], area[keep]
     family_col = "category" if kind == "petitions" else "dispute_type"
     codes = {name: i for i, name in enumerate(FAMILIES)}
     family = lookup_codes(frame[family_col], codes)
@@ -118,7 +128,10 @@ class FeatureContext:
         memo_key = ("count", kind, selector, window, lag, event, open_only, closed_only)
         if memo_key in self._memo:
             return self._memo[memo_key]
-        area, ev, known_from, known_until, closed = self._subset(kind, selector, event)
+        # A version counts at t only while t < event + lag + window + 1, so from lo on only
+        # events >= lo - lag - window can count: with records ordered by event, a suffix.
+        since = self.lo - lag - window if self.lo > 0 and not event and self.records[kind].event_sorted else None
+        area, ev, known_from, known_until, closed = self._subset(kind, selector, event, since)
         start, end = window_bounds(event=ev, known_from=known_from, known_until=known_until, window=window, lag=lag)
         if open_only:  # still open when t starts: closed on or after start(t)
             end = np.minimum(end, closed)
@@ -128,23 +141,28 @@ class FeatureContext:
         self._memo[memo_key] = out
         return out
 
-    def _subset(self, kind: str, selector: str, event: str) -> tuple[np.ndarray, ...]:
-        """The arrays of the versions a selector picks, extracted once and shared by every window."""
-        memo_key = ("subset", kind, selector, event)
+    def _subset(self, kind: str, selector: str, event: str, since: int | None = None) -> tuple[np.ndarray, ...]:
+        """The arrays of the versions a selector picks (with ``since``: of those with an event from
+        ``since`` on, records ordered by event), extracted once and shared by every window."""
+        memo_key = ("subset", kind, selector, event, since)
         if memo_key not in self._memo:
             rec = self.records[kind]
-            mask = self._select(rec, selector)
+            first = int(np.searchsorted(rec.event, since, side="left")) if since is not None else 0
+            part = slice(first, None)
+            mask = self._select(rec, selector, part)
             ev = rec.events[event] if event else rec.event
-            closed = np.where(rec.closed[mask] == BIG, BIG, rec.closed[mask] + 1)  # first period it is closed at
-            self._memo[memo_key] = (rec.area[mask], ev[mask], rec.known_from[mask], rec.known_until[mask], closed)
+            closed = rec.closed[part][mask]
+            closed = np.where(closed == BIG, BIG, closed + 1)  # first period it is closed at
+            self._memo[memo_key] = (rec.area[part][mask], ev[part][mask], rec.known_from[part][mask],
+                                    rec.known_until[part][mask], closed)
         return self._memo[memo_key]
 
     @staticmethod
-    def _select(rec: Records, selector: str) -> np.ndarray | slice:
+    def _select(rec: Records, selector: str, part: slice) -> np.ndarray | slice:
         if selector == "total":
             return slice(None)
         how, _, what = selector.partition(":")
         if how == "fam":
-            return rec.family == list(FAMILIES).index(what)
-        return rec.flags[what if how == "flag" else selector]
+            return rec.family[part] == list(FAMILIES).index(what)
+        return rec.flags[what if how == "flag" else selector][part]
 

@@ -27,14 +27,21 @@ _BY_DATE = (
     ("population", population, "period_start", ("residents",)),
     ("policies", policies, "announced_on", ("households_affected",)),
 )
+VERSIONED = ("petitions", "mediation")
 _GLOBAL = (("areas", areas), ("adjacency", adjacency), ("policy_areas", policy_areas))
 
 
-def fingerprints(engine: Engine, *, as_of: dt.date) -> Fingerprints:
-    """Per kind, per date: [rows, sum of a content column, highest batch]; plus whole-table counts."""
+def fingerprints(engine: Engine, *, as_of: dt.date, versioned: bool = True) -> Fingerprints:
+    """Per kind, per date: [rows, sum of a content column, highest batch]; plus whole-table counts.
+
+    ``versioned=False`` leaves out petitions and mediation cases, for a caller
+    that has every version in memory (``known.Known.fingerprints``).
+    """
     out: Fingerprints = {}
     with engine.connect() as connection:
         for kind, table, date_col, sums in _BY_DATE:
+            if not versioned and kind in VERSIONED:
+                continue
             date = day(table.c[date_col])
             cols = [date, sa.func.count()] + [sa.func.coalesce(sa.func.sum(table.c[s]), 0) for s in sums]
             if "batch_id" in table.c:

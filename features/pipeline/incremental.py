@@ -9,7 +9,9 @@ labels; they are updated by difference: the label events of every record
 read are subtracted as the last build knew them and added as known now.
 Anything that could move every row (catalogue, label or period settings,
 the area tables, a removed version, another first period or feature set)
-rebuilds in full.
+rebuilds in full. The versions come from the record cache plus the batches
+loaded since the last build (docs/adr/0012), so an incremental build reads
+from the database only what is new.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from features.catalogue import catalogue, catalogue_hash
-from features.pipeline import store
+from features.pipeline import record_cache, store
 from features.pipeline.assemble import (
-    attach_label, compute_block, label_events, load_snapshot, panel_grid, present_features, resolve_as_of, to_frame,
+    attach_label, compute_block, known_snapshot, label_change, label_events, panel_grid, present_features, resolve_as_of, to_frame,
 )
+from features.pipeline.known import Known
 from features.pipeline.fingerprint import first_change, fingerprints
 from features.pipeline.progress import Steps
 from features.pipeline.spec import PanelSpec
@@ -90,36 +93,47 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     """Bring the stored ``spec.period`` panel up to date with the database; returns what was done.
 
     ``since`` forces recomputing every period from the one holding that date.
+    The record versions come from the last build's record cache plus the
+    batches loaded since (``record_cache``), or from one full read when the
+    cache cannot be vouched for; either way the build then works in memory.
     """
     began = time.perf_counter()
     data_dir = Path(data_dir)
-    as_of = resolve_as_of(engine, spec=spec, as_of=None)
     prev = store.latest_manifest(engine, data_dir=data_dir, period=spec.period)
-    fps = fingerprints(engine, as_of=as_of)
-    changed, reason = _first_changed(spec=spec, prev=prev, as_of=as_of, since=since, fps=fps)
-    if changed is not None and since is None and prev["as_of"] == as_of.isoformat() and prev["fingerprints"] == fps:
-        return _unchanged(prev, data_dir=data_dir, began=began)
-    grid = panel_grid(engine, spec=spec, as_of=as_of)
-    lo = 0
-    if changed is not None:
-        if str(grid.periods[0].date()) != prev["first_period"] or grid.area_ids.tolist() != prev["areas"]:
-            changed, reason = None, "first period or areas changed"
-        else:
-            lo = int(grid.period_index(np.array([np.datetime64(changed, "ns")]))[0]) + 1
-            lo = max(0, min(lo, len(prev["parts"])))
-    with Steps(total=len(catalogue(spec.period)) + 3, enabled=progress, what=f"{spec.period} features") as steps:
-        snap = load_snapshot(engine, spec=spec, as_of=as_of, grid=grid, lo=lo)
+    with Steps(total=len(catalogue(spec.period)) + 4, enabled=progress, what=f"{spec.period} features") as steps:
+        records = record_cache.read(engine, manifest=prev, data_dir=data_dir, period=spec.period)
+        known = Known(records)
+        as_of = resolve_as_of(engine, spec=spec, as_of=None, known=known)
+        fps = {**fingerprints(engine, as_of=as_of, versioned=False), **known.fingerprints(as_of=as_of)}
+        changed, reason = _first_changed(spec=spec, prev=prev, as_of=as_of, since=since, fps=fps)
+        if changed is not None and not records.from_cache:
+            changed, reason = None, records.reason
+        if changed is not None and since is None and prev["as_of"] == as_of.isoformat() and prev["fingerprints"] == fps:
+            return _unchanged(prev, data_dir=data_dir, began=began)
+        grid = panel_grid(engine, spec=spec, as_of=as_of, known=known)
+        lo = 0
+        if changed is not None:
+            if str(grid.periods[0].date()) != prev["first_period"] or grid.area_ids.tolist() != prev["areas"]:
+                changed, reason = None, "first period or areas changed"
+            else:
+                lo = int(grid.period_index(np.array([np.datetime64(changed, "ns")]))[0]) + 1
+                lo = max(0, min(lo, len(prev["parts"])))
+        snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=grid, lo=lo)
         if changed is not None and present_features(snap) != prev["columns"]:
             changed, reason, lo = None, "feature set changed", 0
-            snap = load_snapshot(engine, spec=spec, as_of=as_of, grid=grid)
+            snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=grid)
         steps.advance("records")
+        cache = record_cache.write(records, data_dir=data_dir, period=spec.period)
+        del known, records  # the frames of the snapshot are all the build needs from here
+        steps.advance("record cache")
         arrays = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps)
         columns = list(arrays)
-        events = label_events(snap, spec=spec, known_at=as_of)
-        if changed is not None:  # the last build's events, corrected for every record read
+        if changed is None:
+            events = label_events(snap, spec=spec, known_at=as_of)
+        else:  # the last build's events, corrected for every record read
+            events = label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"])
             stored = store.read_events(prev, data_dir=data_dir)
             events[:, : stored.shape[1]] += stored[:, : events.shape[1]]
-            events -= label_events(snap, spec=spec, known_at=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"])
         snap.frames.clear()  # free the records before the panel is laid out
         frame = to_frame(grid, lo=lo, hi=grid.n_periods, arrays=arrays)
         keep_before = str(grid.periods[lo].date()) if lo < grid.n_periods else "9999"
@@ -133,9 +147,10 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     manifest = {**_identity(spec), "as_of": as_of.isoformat(), "first_period": str(grid.periods[0].date()),
                 "last_period": str(grid.periods[-1].date()), "rows": grid.n_areas * grid.n_periods,
                 "areas": grid.area_ids.tolist(), "columns": columns, "parts": parts, "labels": labels_file,
-                "events": events_file, "fingerprints": fps,
+                "events": events_file, "fingerprints": fps, "records": cache,
                 "batches": {kind: max((v[-1] for v in fps[kind].values()), default=-1) for kind in ("petitions", "mediation")}}
     build_id = store.record_build(engine, data_dir=data_dir, manifest=manifest)
+    record_cache.prune(data_dir=data_dir, period=spec.period, keep=cache)
     return BuildResult(build_id=build_id, path=data_dir / store.ROOT / spec.period, rows=manifest["rows"],
                        areas=grid.n_areas, periods=grid.n_periods, recomputed_periods=grid.n_periods - lo,
                        features=len(columns), full=changed is None, reason=reason, as_of=as_of,

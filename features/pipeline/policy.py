@@ -25,10 +25,13 @@ def exposures(ctx: FeatureContext) -> pd.DataFrame:
     grid = ctx.grid
     own = grid.area_index(frame["area_id"]) if len(frame) else np.zeros(0, dtype=np.int64)
     pieces = [frame.assign(code=own)[own >= 0]]
-    for area_id, rows in frame[own < 0].groupby("area_id", sort=False):
-        codes = grid.below.get(str(area_id))
-        if codes is not None and len(codes):
-            pieces.append(rows.loc[rows.index.repeat(len(codes))].assign(code=np.tile(codes, len(rows))))
+    above = frame[own < 0]
+    if len(above):  # every panel area under the listed one, one row each
+        empty = np.zeros(0, dtype=np.int64)
+        codes = [grid.below.get(str(area_id), empty) for area_id in above["area_id"]]
+        sizes = np.array([len(c) for c in codes], dtype=np.int64)
+        if sizes.sum():
+            pieces.append(above.iloc[np.repeat(np.arange(len(above)), sizes)].assign(code=np.concatenate(codes)))
     out = pd.concat(pieces, ignore_index=True).drop_duplicates(["code", "policy_id"]) if pieces else frame
     if len(out):
         out = out.assign(announced=grid.period_index(out["announced_on"]), effective=grid.period_index(out["effective_on"]))

@@ -25,17 +25,24 @@ def known_values(ctx: FeatureContext, column: str) -> np.ndarray:
     ext_lo = ctx.lo - 2 * year
     width = ctx.hi - ext_lo
     values = np.full((ctx.grid.n_areas, width), np.nan)
-    frame = ctx.population
-    if frame is not None and len(frame) and column in frame:
-        frame = frame[frame["area_id"].isin(set(ctx.grid.area_ids)) & frame[column].notna()]
-        frame = frame.sort_values("period_start")
-        area = ctx.grid.area_index(frame["area_id"])
-        at = ctx.grid.period_index(frame["period_start"]) + 1 - ext_lo
-        ok = (at >= 0) & (at < width)
+    if ctx.population is not None and len(ctx.population) and column in ctx.population:
+        frame, area, known_from = _rows(ctx)
+        at = known_from - ext_lo
+        ok = (at >= 0) & (at < width) & frame[column].notna().to_numpy()
         values[area[ok], at[ok]] = frame[column].to_numpy(dtype=np.float64)[ok]  # later rows win
     carried = pd.DataFrame(values.T).ffill(limit=year - 1).to_numpy().T
     ctx._memo[memo_key] = carried[:, year:]
     return ctx._memo[memo_key]
+
+
+def _rows(ctx: FeatureContext) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The panel areas' population rows by date, with their area and first known period, encoded once."""
+    if ("population", "rows") not in ctx._memo:
+        frame = ctx.population
+        frame = frame[frame["area_id"].isin(set(ctx.grid.area_ids))].sort_values("period_start", kind="stable")
+        ctx._memo[("population", "rows")] = (frame, ctx.grid.area_index(frame["area_id"]),
+                                             ctx.grid.period_index(frame["period_start"]) + 1)
+    return ctx._memo[("population", "rows")]
 
 
 def _now(ctx: FeatureContext, column: str) -> np.ndarray:

@@ -12,6 +12,7 @@ the database as it was on that day.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,9 @@ def _arrow_column(name: str, column: pa.ChunkedArray) -> pd.Series | np.ndarray 
     if _is_date(name):
         if text:  # ISO text from group-bys (few rows)
             return _dates(pd.Series(column.to_pandas(), dtype=object))
+        if len(column) and (pa.types.is_integer(kind) or pa.types.is_date32(kind)):  # epoch days: Arrow's casts, NULL to NaT
+            days = column if pa.types.is_date32(kind) else pc.cast(pc.cast(column, pa.int32()), pa.date32())
+            return pc.cast(days, pa.timestamp("ns")).to_numpy(zero_copy_only=False)
         days = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
         missing = np.isnan(days)
         out = np.where(missing, 0, days).astype(np.int64).astype("datetime64[D]").astype("datetime64[ns]")
@@ -113,20 +117,29 @@ def _arrow_column(name: str, column: pa.ChunkedArray) -> pd.Series | np.ndarray 
         if text or pa.types.is_decimal(kind):
             return pd.to_numeric(pd.Series(column.to_pandas(), dtype=object), errors="coerce").astype(np.float64).to_numpy()
         return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-    if name == "record_id" or not (text or column.null_count == len(column)):
+    dictionary = pa.types.is_dictionary(kind)  # text the record cache read dictionary-encoded
+    if name == "record_id" or not (text or dictionary or column.null_count == len(column)):
         values = column.to_pandas()
         if pa.types.is_integer(kind) and column.null_count == 0:
             values = values.astype(np.int64)
         return values.to_numpy()
-    encoded = column.combine_chunks().dictionary_encode() if text else None
+    if text:
+        encoded = column.combine_chunks().dictionary_encode()
+    elif dictionary:
+        encoded = column.unify_dictionaries().combine_chunks() if column.num_chunks else pa.array([], type=kind)
+    else:
+        encoded = None
     if encoded is None or len(encoded.dictionary) == 0:  # no value at all: an empty category, as from the cursor
         return pd.Categorical([None] * len(column))
-    categories = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
-    order = np.argsort(categories, kind="stable")  # astype("category") sorts its categories
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
     raw = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    codes = np.where(raw < 0, -1, rank[raw])
+    used = np.bincount(raw[raw >= 0], minlength=len(encoded.dictionary)) > 0  # a cached dictionary may hold more
+    categories = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
+    order = np.flatnonzero(used)[np.argsort(categories[used], kind="stable")]  # astype("category") sorts its categories
+    if not len(order):
+        return pd.Categorical([None] * len(column))
+    rank = np.full(len(categories), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = np.where(raw < 0, -1, rank[np.maximum(raw, 0)])
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories[order], dtype=object))
 
 
@@ -158,19 +171,30 @@ def _frame(connection: sa.Connection, statement: sa.Select, *, codes: str | None
     return frame
 
 
-def _cursor_frame(connection: sa.Connection, sql: str) -> pd.DataFrame:
-    # The DBAPI cursor directly: SQLAlchemy's per-row processing costs more than SQLite's own
-    # fetching at millions of rows. Chunks keep millions of rows from sitting in memory as Python
-    # objects all at once.
+def cursor_chunks(connection: sa.Connection, sql: str) -> tuple[list[str], Iterator[list[tuple]]]:
+    """The column names and the rows in chunks, read through the DB-API cursor directly.
+
+    SQLAlchemy's per-row processing costs more than SQLite's own fetching at
+    millions of rows; chunks keep them from sitting in memory as Python
+    objects all at once.
+    """
     cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        columns = [d[0] for d in cursor.description]
-        chunks = []
-        while rows := cursor.fetchmany(_CHUNK):
-            chunks.append(_compact(pd.DataFrame(rows, columns=columns)))
-    finally:
-        cursor.close()
+    cursor.execute(sql)
+    names = [d[0] for d in cursor.description]
+
+    def rows() -> Iterator[list[tuple]]:
+        try:
+            while chunk := cursor.fetchmany(_CHUNK):
+                yield chunk
+        finally:
+            cursor.close()
+
+    return names, rows()
+
+
+def _cursor_frame(connection: sa.Connection, sql: str) -> pd.DataFrame:
+    columns, rows = cursor_chunks(connection, sql)
+    chunks = [_compact(pd.DataFrame(chunk, columns=columns)) for chunk in rows]
     if not chunks:
         return _compact(pd.DataFrame({name: pd.Series(dtype=object) for name in columns}))
     if len(chunks) == 1:
@@ -233,7 +257,9 @@ def _supersede(frame: pd.DataFrame) -> pd.DataFrame:
     superseded[this] = frame["recorded_on"].to_numpy()[following]
     next_batch = np.full(len(frame), np.nan)
     next_batch[this] = frame["batch_id"].to_numpy()[following]
-    return frame.assign(superseded_on=superseded, next_batch=next_batch)
+    frame["superseded_on"] = superseded  # in place, like the pops above: ``assign`` would copy every column
+    frame["next_batch"] = next_batch
+    return frame
 
 
 def knowledge_span(engine: Engine, *, as_of: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
@@ -258,6 +284,13 @@ def available_fields(engine: Engine, *, as_of: dt.date) -> set[str]:
             names = ["area_id", event, *_FIELDS[kind]]
             row = connection.execute(sa.select(*[sa.func.count(table.c[n]) for n in names]).where(before(table.c.recorded_on, as_of))).one()
             out |= {f"{kind}.{n}" for n, c in zip(names, row) if c}
+    return out | context_fields(engine, as_of=as_of)
+
+
+def context_fields(engine: Engine, *, as_of: dt.date) -> set[str]:
+    """The fields of ``available_fields`` outside the versioned records: population, policies, adjacency."""
+    out: set[str] = set()
+    with engine.connect() as connection:
         pop_names = [c.name for c in population.c if c.name not in ("content_hash", "batch_id")]
         row = connection.execute(sa.select(*[sa.func.count(population.c[n]) for n in pop_names])).one()
         out |= {f"population.{n}" for n, c in zip(pop_names, row) if c}

@@ -75,7 +75,7 @@ petitions = sa.Table(
     sa.Column("closed_on", sa.Date),
     sa.Column("satisfied", sa.Boolean),
     sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("load_batches.batch_id"), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("load_batches.batch_id"), nullable=False, index=True),
 )
 
 mediation_cases = sa.Table(
@@ -93,7 +93,7 @@ mediation_cases = sa.Table(
     sa.Column("amount", sa.Float),
     sa.Column("origin", sa.String(16)),
     sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("load_batches.batch_id"), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("load_batches.batch_id"), nullable=False, index=True),
 )
 
 population = sa.Table(

@@ -1,0 +1,131 @@
+"""What the database knew on a date, answered from the record cache's summaries and versions.
+
+A build used to ask the database a dozen whole-table questions besides the
+versions themselves (knowledge span, fingerprints, first events, fields
+present, areas with records). The record cache keeps, per segment, those
+answers per ``recorded_on`` day (``record_cache.summarize``), so here they
+are merges of small dicts, with the same meaning as the SQL in
+``snapshot`` and ``fingerprint``: ``recorded_on < as_of`` decides what was
+known. The versions themselves are read only for the records a build needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from features.pipeline import versions
+from features.pipeline.record_cache import Records
+from features.pipeline.snapshot import _from_arrow, _supersede
+
+_EPOCH = dt.date(1970, 1, 1)
+_NONE = int(np.iinfo(np.int32).min)  # a NULL date: before everything
+
+
+def _days(when: dt.date) -> int:
+    return (when - _EPOCH).days
+
+
+def _date(days: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=int(days))
+
+
+class Known:
+    """The whole-table answers for every ``as_of``, and the versions a block of periods needs."""
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self._days: dict[str, np.ndarray] = {}  # kind -> [5, days]: day, rows, version sum, top batch, first event
+        for kind, summaries in records.summaries.items():
+            stacked = np.concatenate([np.asarray(s["days"], dtype=np.int64).reshape(5, -1) for s in summaries], axis=1)
+            days, at = np.unique(stacked[0], return_inverse=True)
+            merged = np.zeros((5, len(days)), dtype=np.int64)
+            merged[0] = days
+            merged[1] = np.bincount(at, weights=stacked[1], minlength=len(days))
+            merged[2] = np.bincount(at, weights=stacked[2], minlength=len(days))
+            merged[3] = np.iinfo(np.int64).min
+            np.maximum.at(merged[3], at, stacked[3])
+            merged[4] = np.iinfo(np.int64).max
+            np.minimum.at(merged[4], at, stacked[4])
+            self._days[kind] = merged
+
+    def _known_days(self, kind: str, as_of: dt.date) -> np.ndarray:
+        merged = self._days[kind]
+        return merged[:, merged[0] < _days(as_of)]
+
+    def last_recorded(self, *, before: dt.date) -> dt.date | None:
+        """The latest ``recorded_on`` before ``before`` (``knowledge_span``'s second half)."""
+        lasts = [int(self._known_days(kind, before)[0].max()) for kind in self._days if self._known_days(kind, before).shape[1]]
+        return _date(max(lasts)) if lasts else None
+
+    def first_event(self, *, as_of: dt.date) -> dt.date | None:
+        """The earliest event date of a version recorded before ``as_of``."""
+        firsts = [int(self._known_days(kind, as_of)[4].min()) for kind in self._days if self._known_days(kind, as_of).shape[1]]
+        return _date(min(firsts)) if firsts else None
+
+    def record_areas(self, *, as_of: dt.date) -> list[str]:
+        limit = _days(as_of)
+        return sorted({area for summaries in self.records.summaries.values() for summary in summaries
+                       for area, day in zip(*summary["areas"]) if day < limit})
+
+    def available(self, *, as_of: dt.date) -> set[str]:
+        """``kind.field`` names holding a value in a version recorded before ``as_of``."""
+        limit = _days(as_of)
+        return {f"{kind}.{name}" for kind, summaries in self.records.summaries.items() for summary in summaries
+                for name, day in summary["fields"].items() if day < limit}
+
+    def first_events(self, *, as_of: dt.date) -> pd.DataFrame:
+        """Earliest event date per ``recorded_on`` date (``snapshot.first_events``)."""
+        known = np.concatenate([self._known_days(kind, as_of)[[0, 4]] for kind in self._days], axis=1)
+        return pd.DataFrame({name: known[i].astype("datetime64[D]").astype("datetime64[ns]")
+                             for i, name in enumerate(("recorded_on", "first_on"))})
+
+    def fingerprints(self, *, as_of: dt.date) -> dict[str, dict[str, list[float]]]:
+        """Per kind, per ``recorded_on`` day: [rows, sum of versions, highest batch] (``fingerprint.fingerprints``)."""
+        out = {}
+        for kind in self._days:
+            known = self._known_days(kind, as_of)
+            days = np.datetime_as_string(known[0].astype("datetime64[D]"), unit="D")
+            out[kind] = {day: [float(n), float(v), float(b)] for day, n, v, b in zip(days, *known[1:4].tolist())}
+        return out
+
+    def frames(self, *, as_of: dt.date, event_from: dt.date | None = None,
+               changed_since: dt.date | None = None) -> dict[str, pd.DataFrame]:
+        """``snapshot.load_versions`` for both kinds: the same frames, the same restriction.
+
+        With a restriction only records whose reach is on or after the
+        earlier of the two dates are read at all (every record the
+        restriction keeps has such a version); the exact rule then runs here.
+        """
+        bounds = [d for d in (event_from, changed_since) if d is not None]
+        out = {}
+        for kind in versions.KINDS:
+            table = self.records.load(kind, min_reach=_days(min(bounds)) if bounds else None)
+            recorded = self._column(table, "recorded_on")
+            keep = recorded < _days(as_of)
+            if bounds:
+                wanted = np.zeros(len(table), dtype=bool)
+                if event_from is not None:  # closing dates too: a failure counts when the case closes
+                    wanted |= self._column(table, versions.event_column(kind)) >= _days(event_from)
+                    wanted |= self._column(table, "closed_on") >= _days(event_from)
+                if changed_since is not None:
+                    wanted |= recorded >= _days(changed_since)
+                rids = table.column("rid").to_numpy()
+                chosen = np.zeros(rids.max(initial=-1) + 1, dtype=bool)  # every version of a wanted record
+                chosen[rids[wanted]] = True
+                keep &= chosen[rids]
+            picked = table.drop_columns(["reach"])  # without ``record_id``: ``rid`` stands in for it
+            picked = picked.rename_columns(["record_id" if name == "rid" else name for name in picked.column_names])
+            picked = picked if keep.all() else picked.filter(pa.array(keep))
+            out[kind] = _supersede(_from_arrow(picked.select(versions.columns(kind)), codes=None))
+        return out
+
+    @staticmethod
+    def _column(table: pa.Table, name: str) -> np.ndarray:
+        column = table.column(name)
+        if not len(column):
+            return np.zeros(0, dtype=np.int64)
+        return column.fill_null(_NONE).to_numpy() if column.null_count else column.to_numpy()

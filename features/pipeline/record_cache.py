@@ -1,0 +1,288 @@
+"""The record cache: every version a build read, kept on disk so the next build reads only new batches.
+
+Record versions are append-only and every row carries the ``batch_id`` of
+the load that wrote it (ids only grow), so the versions of batches up to a
+watermark never change. A build stores what it read as segments under
+``data_dir/features/<period>/records/`` — Arrow IPC files, uncompressed with
+text as dictionaries, which the next build memory-maps instead of decoding —
+each with a small JSON summary (per ``recorded_on`` day: rows, version sum,
+highest batch, earliest event; the first day each area and field appears),
+and lists them in its manifest with the watermark, row counts and SHA-256s.
+The next build checks them, asks the database only for ``batch_id >
+watermark`` (an index, migration 0007), answers the whole-table questions
+from the summaries (``known``) and takes from the segments only the records
+the periods it recomputes can see (by each record's ``reach``: its latest
+event, closing or recording day).
+
+Whatever cannot be vouched for means no cache, hence a full read: a missing
+or altered segment or summary, a manifest without the entry, or a database
+whose rows up to the watermark are not exactly as many as the cache holds
+(a removed version; a lower batch committed late). See
+docs/adr/0012-incremental-snapshot-cache.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc
+from sqlalchemy.engine import Engine
+
+from features.pipeline import versions
+from features.pipeline.store import ROOT
+
+FOLDER = "records"
+FORMAT = 4
+MAX_SEGMENTS = 12  # beyond this many, a build rewrites the kind as one segment
+_NEVER = int(np.iinfo(np.int32).min)
+
+
+def folder(data_dir: Path, period: str) -> Path:
+    return Path(data_dir) / ROOT / period / FOLDER
+
+
+def summarize(table: pa.Table, kind: str) -> dict:
+    """What the whole-table questions need from one segment, keyed by ``recorded_on`` day (epoch days).
+
+    ``days``: parallel lists of day, rows, version sum, highest batch,
+    earliest event; ``areas``: each area's first recording day; ``fields``:
+    each field's first recording day with a value.
+    """
+    event = versions.event_column(kind)
+    days = table.group_by("recorded_on").aggregate(
+        [("version", "count"), ("version", "sum"), ("batch_id", "max"), (event, "min")])
+    areas = table.group_by("area_id").aggregate([("recorded_on", "min")])
+    fields = {}
+    recorded = table.column("recorded_on")
+    for name in ["area_id", event, *versions.FIELDS[kind]]:
+        column = table.column(name)
+        if column.null_count < len(column):
+            fields[name] = int(pc.min(recorded.filter(pc.is_valid(column)) if column.null_count else recorded).as_py())
+    return {
+        "days": [days.column(name).to_pylist() for name in ("recorded_on", "version_count", "version_sum", "batch_id_max", f"{event}_min")],
+        "areas": [[str(a) for a in areas.column("area_id").to_pylist()], areas.column("recorded_on_min").to_pylist()],
+        "fields": fields,
+        "rid_max": int(pc.max(table.column("rid")).as_py()) if len(table) else -1,
+        "batch_max": int(pc.max(table.column("batch_id")).as_py()) if len(table) else -1,
+    }
+
+
+def with_reach(table: pa.Table) -> pa.Table:
+    """Add ``reach``: the latest event, closing or recording day over each record's versions in ``table``."""
+    dates = [name for name in ("received_on", "opened_on", "recorded_on", "closed_on") if name in table.column_names]
+    row = np.maximum.reduce([pc.fill_null(table.column(name), _NEVER).to_numpy() for name in dates])
+    rid = table.column("rid").to_numpy()
+    per_record = np.full(rid.max(initial=-1) + 1, _NEVER, dtype=np.int64)
+    np.maximum.at(per_record, rid, row)
+    return table.append_column(pa.field("reach", pa.int32()), pa.array(per_record[rid].astype(np.int32)))
+
+
+@dataclass
+class Segment:
+    """One cached segment, checked against its manifest entry (Arrow columns over the file's bytes, no copy)."""
+
+    entry: dict
+    table: pa.Table
+    summary: dict
+
+
+@dataclass
+class Records:
+    """Every version of both kinds as the database holds them now: cached segments plus what was read.
+
+    ``delta`` holds the versions read from the database this time (all of
+    them on a full read), with their record ids (``rid``) and ``reach``.
+    """
+
+    segments: dict[str, list[Segment]]
+    delta: dict[str, pa.Table]
+    summaries: dict[str, list[dict]] = field(default_factory=dict)  # per kind: segments' then the delta's
+    reason: str = ""  # why the cache was not used ("" when it was)
+
+    @property
+    def from_cache(self) -> bool:
+        return not self.reason
+
+    def watermark(self) -> dict[str, int]:
+        return {kind: max((s["batch_max"] for s in summaries), default=-1) for kind, summaries in self.summaries.items()}
+
+    def load(self, kind: str, *, min_reach: int | None = None, ids: bool = False) -> pa.Table:
+        """Every version of every record whose reach (over all its versions) is at least ``min_reach``.
+
+        Without ``ids`` the ``record_id`` strings are left out (``rid`` stands in for them).
+        """
+        parts = [segment.table for segment in self.segments[kind]] + [self.delta[kind]]
+        if not ids:
+            parts = [part.drop_columns(["record_id"]) for part in parts]
+        if min_reach is not None:
+            rids = [part.column("rid").to_numpy() for part in parts]
+            wanted = np.zeros(max((int(r.max(initial=-1)) for r in rids), default=-1) + 1, dtype=bool)
+            for part, rid in zip(parts, rids):  # a correction in a later part extends the record's reach
+                wanted[rid[part.column("reach").to_numpy() >= min_reach]] = True
+            parts = [part.filter(pa.array(wanted[rid])) for part, rid in zip(parts, rids)]
+        return pa.concat_tables([versions.as_dictionaries(part, kind) for part in parts])
+
+
+def cache_schema(kind: str) -> pa.Schema:
+    return versions.schema(kind).append(pa.field("reach", pa.int32()))
+
+
+def _fresh_rids(ids: pa.ChunkedArray, *, start: int) -> pa.Array:
+    """One id per distinct ``record_id`` (order of first appearance), from ``start`` on."""
+    codes = ids.combine_chunks().dictionary_encode().indices
+    return pc.add(pc.cast(codes, pa.int64()), start)
+
+
+def _prepare(table: pa.Table, rids: pa.Array, kind: str) -> pa.Table:
+    return with_reach(table.append_column(pa.field("rid", pa.int64()), rids))
+
+
+def _summarized(records: Records) -> Records:
+    records.summaries = {kind: [s.summary for s in records.segments[kind]] + [summarize(records.delta[kind], kind)]
+                         for kind in versions.KINDS}
+    return records
+
+
+def read_all(engine: Engine, reason: str = "") -> Records:
+    """Every version straight from the database (the full path), with fresh record ids."""
+    delta = {}
+    for kind in versions.KINDS:
+        table = versions.read(engine, kind=kind)
+        delta[kind] = _prepare(table, _fresh_rids(table.column("record_id"), start=0), kind)
+    return _summarized(Records(segments={kind: [] for kind in versions.KINDS}, delta=delta, reason=reason))
+
+
+def _sha256(path: Path) -> str | None:
+    """The file's SHA-256 (None when it cannot be read); ``hashlib`` lets other threads run meanwhile."""
+    try:
+        with pa.memory_map(str(path)) as mapped:
+            return hashlib.sha256(mapped.read_buffer()).hexdigest()
+    except (OSError, pa.ArrowException):  # missing, unreadable, or not a file that can be mapped
+        return None
+
+
+def _open(entry: dict, *, where: Path, kind: str) -> Segment | None:
+    """The segment's columns over the mapped file (nothing decoded) and its summary, if both are the listed ones."""
+    table = pa.ipc.open_file(pa.memory_map(str(where / entry["file"]))).read_all()
+    if len(table) != entry["rows"] or versions.plain(table.schema) != cache_schema(kind):
+        return None
+    summary = where / entry["summary"]
+    payload = summary.read_bytes() if summary.is_file() else b""
+    if hashlib.sha256(payload).hexdigest() != entry["summary_sha256"]:
+        return None
+    return Segment(entry, versions.as_dictionaries(table, kind), json.loads(payload))
+
+
+def _delta_rids(delta: pa.Table, segments: list[Segment], start: int) -> pa.Array:
+    """Record ids for new versions: the cached record's id for a correction, a fresh one otherwise."""
+    ids = delta.column("record_id").combine_chunks()
+    fresh = _fresh_rids(pa.chunked_array([ids], type=pa.string()), start=start)
+    if not len(ids) or not segments:
+        return fresh
+    wanted = pc.unique(ids)
+    known_ids, known_rids = [], []
+    for segment in segments:
+        table = segment.table
+        hit = pc.is_in(table.column("record_id"), value_set=wanted)
+        known_ids.append(table.column("record_id").filter(hit))
+        known_rids.append(table.column("rid").filter(hit))
+    known_ids = pa.chunked_array(known_ids, type=pa.string()).combine_chunks()
+    if not len(known_ids):
+        return fresh
+    position = pc.index_in(ids, value_set=known_ids)
+    old = pc.take(pa.chunked_array(known_rids, type=pa.int64()).combine_chunks(), pc.fill_null(position, 0))
+    return pc.if_else(pc.is_valid(position), old, fresh)
+
+
+def read(engine: Engine, *, manifest: dict | None, data_dir: Path, period: str) -> Records:
+    """The last build's cached versions plus the database's newer batches; a full read when in doubt."""
+    if manifest is None:
+        return read_all(engine)
+    entry = manifest.get("records")
+    if not entry or entry.get("format") != FORMAT:
+        return read_all(engine, "no record cache in the last build")
+    where = folder(data_dir, period)
+    listed = {kind: entry["segments"].get(kind, []) for kind in versions.KINDS}
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hash the segments while the database answers
+        digests = {item["file"]: pool.submit(_sha256, where / item["file"]) for items in listed.values() for item in items}
+        new = {}
+        for kind in versions.KINDS:
+            mark = int(entry["watermark"][kind])
+            if versions.count_upto(engine, kind=kind, batch=mark) != sum(item["rows"] for item in listed[kind]):
+                return read_all(engine, f"{kind} up to batch {mark} differ from the record cache (removed or late rows)")
+            new[kind] = versions.read(engine, kind=kind, after_batch=mark)
+        changed = [name for name, digest in digests.items() if digest.result() != _sha(listed, name)]
+    if changed:
+        return read_all(engine, f"record cache segment {changed[0]} is missing or changed")
+    segments, delta = {}, {}
+    for kind in versions.KINDS:
+        opened = [_open(item, where=where, kind=kind) for item in listed[kind]]
+        if any(segment is None for segment in opened):
+            return read_all(engine, f"a {kind} record cache segment does not match its manifest entry")
+        start = max((s.summary["rid_max"] for s in opened), default=-1) + 1
+        segments[kind], delta[kind] = opened, _prepare(new[kind], _delta_rids(new[kind], opened, start), kind)
+    return _summarized(Records(segments=segments, delta=delta))
+
+
+def _sha(listed: dict[str, list[dict]], name: str) -> str:
+    return next(item["sha256"] for items in listed.values() for item in items if item["file"] == name)
+
+
+def _write_segment(table: pa.Table, *, where: Path, kind: str, summary: dict | None = None) -> dict:
+    """Arrow IPC, uncompressed, text as dictionaries: the next build maps the bytes instead of decoding them."""
+    table = versions.as_dictionaries(table.sort_by("reach"), kind)  # recent records together at the end
+    table = table.unify_dictionaries().combine_chunks()  # one dictionary per column, as the file format wants
+    tmp = where / f".{kind}-{uuid.uuid4().hex}.tmp"
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    digest = _sha256(tmp)
+    name = f"{kind}-{digest[:16]}"
+    tmp.replace(where / f"{name}.arrow")  # content-addressed: an existing file of that name holds the same bytes
+    summary = json.dumps(summary if summary is not None else summarize(table, kind), separators=(",", ":")).encode()
+    (where / f"{name}.json").write_bytes(summary)
+    return {"file": f"{name}.arrow", "rows": len(table), "sha256": digest, "summary": f"{name}.json",
+            "summary_sha256": hashlib.sha256(summary).hexdigest()}
+
+
+def write(records: Records, *, data_dir: Path, period: str) -> dict:
+    """Store what ``records`` adds to the cache; returns the manifest entry that describes the whole cache.
+
+    A full read is written as one segment per kind; an incremental one
+    appends its new versions as one more segment, unless that makes too
+    many, when the kind is rewritten as one (with every record's reach anew).
+    """
+    where = folder(data_dir, period)
+    where.mkdir(parents=True, exist_ok=True)
+    segments = {}
+    for kind in versions.KINDS:
+        listed = [s.entry for s in records.segments[kind]]
+        new, summary = records.delta[kind], records.summaries[kind][-1]  # the delta's summary comes last
+        if not listed:  # a full read: the delta is everything, reach and summary included
+            listed = [_write_segment(new, where=where, kind=kind, summary=summary)]
+        elif len(listed) + 1 > MAX_SEGMENTS:
+            whole = records.load(kind, ids=True).drop_columns(["reach"])
+            listed = [_write_segment(with_reach(whole), where=where, kind=kind)]
+        elif len(new):
+            listed.append(_write_segment(new, where=where, kind=kind, summary=summary))
+        segments[kind] = listed
+    return {"format": FORMAT, "watermark": records.watermark(), "segments": segments}
+
+
+def prune(*, data_dir: Path, period: str, keep: dict) -> None:
+    """Remove segments the latest manifest does not list: the cache serves only the next build."""
+    where = folder(data_dir, period)
+    wanted = {item[key] for items in keep["segments"].values() for item in items for key in ("file", "summary")}
+    for path in [*where.glob("*.arrow"), *where.glob("*.json")]:
+        if path.name not in wanted:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # still mapped elsewhere (Windows): a later build removes it
+                pass

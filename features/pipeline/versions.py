@@ -1,0 +1,146 @@
+"""Record versions as Arrow tables of one fixed schema, read from the database whole or by batch.
+
+The record cache (``record_cache``) stores these tables and the in-memory
+derivations (``known``) read them, so every reader must hand back exactly
+the same types whatever the backend and driver gave: SQLite's ADBC driver
+infers a column's type from its values (an all-NULL column arrives as
+INT64), PostgreSQL's gives proper types, and the DB-API cursor gives Python
+objects. ``conform`` casts each column to the one schema below.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from features.pipeline.columnar import read_arrow
+from features.pipeline.snapshot import _FIELDS, _FLAGS, _ID, _NUMBERS, _column, _is_date, cursor_chunks
+
+KINDS = tuple(_ID)
+FIELDS = _FIELDS  # the optional fields read per kind
+DAYS = pa.int32()  # dates as days since 1970-01-01
+
+
+def event_column(kind: str) -> str:
+    return _ID[kind][2]
+
+
+def _type(name: str) -> pa.DataType:
+    if name == "record_id":
+        return pa.string()
+    if name == "rid":
+        return pa.int64()
+    if name in ("version", "batch_id"):
+        return pa.int32()
+    if _is_date(name):
+        return DAYS
+    if name in _FLAGS:
+        return pa.int8()  # 1/0/NULL: an eighth of a float, and the cached files are hashed on every read
+    if name in _NUMBERS:
+        return pa.float64()
+    return pa.string()
+
+
+def columns(kind: str) -> list[str]:
+    """The cached columns of ``kind``, in the order ``snapshot.load_versions`` selects them."""
+    return ["record_id", "version", "area_id", event_column(kind), "recorded_on", *_FIELDS[kind], "batch_id"]
+
+
+def schema(kind: str, *, with_rid: bool = True) -> pa.Schema:
+    names = columns(kind) + (["rid"] if with_rid else [])
+    return pa.schema([pa.field(name, _type(name)) for name in names])
+
+
+def text_columns(kind: str) -> list[str]:
+    """The text columns the record cache reads dictionary-encoded (few distinct values; not the ids)."""
+    return [f.name for f in schema(kind) if f.type == pa.string() and f.name != "record_id"]
+
+
+def as_dictionaries(table: pa.Table, kind: str) -> pa.Table:
+    """``table`` with its text columns dictionary-encoded, as the cache reads them."""
+    for name in text_columns(kind):
+        i = table.schema.get_field_index(name)
+        if pa.types.is_dictionary(table.schema.field(i).type):
+            continue
+        table = table.set_column(i, pa.field(name, pa.dictionary(pa.int32(), pa.string())), pc.dictionary_encode(table.column(i)))
+    return table
+
+
+def plain(schema_: pa.Schema) -> pa.Schema:
+    """``schema_`` with dictionary columns as their value type (to compare a cached segment's schema)."""
+    return pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in schema_])
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column, kind = pc.cast(column, kind.value_type), kind.value_type
+    if pa.types.is_timestamp(kind) or pa.types.is_date64(kind):
+        column, kind = pc.cast(pc.cast(column, pa.date32()), pa.int32()), pa.int32()
+    elif pa.types.is_date32(kind):
+        column, kind = pc.cast(column, pa.int32()), pa.int32()
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    if text and target != pa.string():  # a number stored as text (SQLite is dynamically typed)
+        numbers = pd.to_numeric(pd.Series(column.to_pandas(), dtype=object), errors="coerce")
+        return pa.chunked_array([pa.array(numbers.to_numpy(dtype=np.float64), from_pandas=True)]).cast(target)
+    if pa.types.is_floating(kind) and pa.types.is_integer(target):
+        return pc.cast(column, target, safe=False)
+    return pc.cast(column, target)
+
+
+def conform(table: pa.Table, kind: str) -> pa.Table:
+    """``table`` (as some reader returned it) in the schema of ``kind``, without the ``rid``."""
+    target = schema(kind, with_rid=False)
+    arrays = [_cast(table.column(field.name), field.type) for field in target]
+    return pa.Table.from_arrays(arrays, schema=target)
+
+
+def _cursor_table(connection: sa.Connection, sql: str) -> pa.Table:
+    """The DB-API cursor's rows as Arrow, in chunks (the fallback when ADBC cannot serve)."""
+    names, rows = cursor_chunks(connection, sql)
+    pieces = []
+    for chunk in rows:
+        frame = pd.DataFrame(chunk, columns=names)
+        pieces.append(pa.table({name: pa.array(frame[name].tolist(), from_pandas=True) for name in names}))
+    if not pieces:
+        return pa.table({name: pa.array([], type=pa.null()) for name in names})
+    return pa.concat_tables(pieces, promote_options="permissive")
+
+
+def read(engine: Engine, *, kind: str, after_batch: int | None = None) -> pa.Table:
+    """Every version of ``kind`` (or only those of batches after ``after_batch``), conformed.
+
+    No ``recorded_on`` filter: the cache mirrors the table, each build picks
+    what was known on its ``as_of`` in memory.
+    """
+    table, key, event = _ID[kind]
+    cols = [table.c[key].label("record_id"), table.c.version, table.c.area_id, _column(table, event),
+            _column(table, "recorded_on"), *[_column(table, name) for name in _FIELDS[kind]], table.c.batch_id]
+    statement = sa.select(*cols)
+    if after_batch is not None:  # served by the batch_id index (migration 0007)
+        statement = statement.where(table.c.batch_id > after_batch)
+    with engine.connect() as connection:
+        sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        raw = read_arrow(connection, sql)
+        if raw is None:
+            raw = _cursor_table(connection, sql)
+    return conform(raw, kind)
+
+
+def count_upto(engine: Engine, *, kind: str, batch: int) -> int:
+    """Rows of ``kind`` in batches up to ``batch``: equal to the cache's rows unless some were removed.
+
+    All rows minus the newer ones, in one statement (one snapshot on every
+    backend): SQLite counts a whole table from its b-tree pages without
+    reading rows, and the newer rows are a short range of the batch index.
+    """
+    table = _ID[kind][0]
+    every = sa.select(sa.func.count()).select_from(table).scalar_subquery()
+    newer = sa.select(sa.func.count()).select_from(table).where(table.c.batch_id > batch).scalar_subquery()
+    with engine.connect() as connection:
+        total, after = connection.execute(sa.select(every, newer)).one()
+    return int(total) - int(after)

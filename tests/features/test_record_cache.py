@@ -1,0 +1,115 @@
+"""The record cache: incremental builds read only new batches, equal a full rebuild, and fall back when in doubt."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from features.pipeline import PanelSpec, build_features, record_cache, store
+from features.storage.migrate import alembic_config
+from features.storage.tables import petitions
+from tests.features.factories import D, add_cases, add_petitions, case, petition
+from tests.features.test_incremental import _assert_same
+
+
+def _manifest(engine, data_dir) -> dict:
+    return store.latest_manifest(engine, data_dir=data_dir, period="week")
+
+
+def _new_week(engine, day: D) -> None:
+    add_petitions(engine, [petition(area="S0C1", on=day, people=6), petition(area="S1C0", on=day, category="medical")])
+    add_cases(engine, [case(area="S1C2", on=day, outcome="failed", dispute_type="land_demolition", closed_on=day)])
+
+
+def test_incremental_reads_new_batches_and_equals_full(full_engine, tmp_path) -> None:
+    engine, spec = full_engine, PanelSpec()
+    # an old collective petition, corrected below: its old label event must leave, its new one arrive
+    add_petitions(engine, [petition(area="S0C0", on=D(2022, 2, 1), recorded=D(2022, 2, 3), pid="PX", people=7)])
+    first = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert first.full
+    cache = _manifest(engine, tmp_path)["records"]
+    assert [len(cache["segments"][kind]) for kind in ("petitions", "mediation")] == [1, 1]
+    add_petitions(engine, [petition(area="S1C1", on=D(2023, 11, 27), recorded=D(2023, 12, 6), pid="PX", version=2, people=1,
+                                    level_reached="province")])
+    _new_week(engine, D(2023, 12, 5))
+    second = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not second.full and second.reason == "incremental" and second.recomputed_periods <= 2
+    after = _manifest(engine, tmp_path)["records"]
+    assert len(after["segments"]["petitions"]) == 2 and after["watermark"]["petitions"] > cache["watermark"]["petitions"]
+    _assert_same(engine, tmp_path, spec)
+    files = {path.name for path in record_cache.folder(tmp_path, "week").iterdir()}
+    listed = {item[key] for items in after["segments"].values() for item in items for key in ("file", "summary")}
+    assert files == listed  # older ones pruned
+
+
+def test_a_changed_or_missing_segment_rebuilds_in_full(full_engine, tmp_path) -> None:
+    engine, spec = full_engine, PanelSpec()
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    segment = record_cache.folder(tmp_path, "week") / _manifest(engine, tmp_path)["records"]["segments"]["petitions"][0]["file"]
+    segment.write_bytes(segment.read_bytes()[:-1] + b"\0")
+    _new_week(engine, D(2023, 12, 5))
+    rebuilt = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert rebuilt.full and "record cache" in rebuilt.reason
+    _assert_same(engine, tmp_path, spec)
+    for key in ("file", "summary"):  # a missing segment, then a missing summary
+        entry = _manifest(engine, tmp_path)["records"]["segments"]["mediation"][0]
+        record_cache.folder(tmp_path, "week").joinpath(entry[key]).unlink()
+        _new_week(engine, D(2023, 12, 12 if key == "file" else 19))
+        assert build_features(engine, spec=spec, data_dir=tmp_path).full
+        _assert_same(engine, tmp_path, spec)
+
+
+def test_a_removed_version_rebuilds_in_full(full_engine, tmp_path) -> None:
+    engine, spec = full_engine, PanelSpec()
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    with engine.begin() as connection:
+        victim = connection.execute(sa.select(petitions.c.petition_id).order_by(petitions.c.petition_id).limit(1)).scalar()
+        connection.execute(petitions.delete().where(petitions.c.petition_id == victim))
+    _new_week(engine, D(2023, 12, 5))
+    records = record_cache.read(engine, manifest=_manifest(engine, tmp_path), data_dir=tmp_path, period="week")
+    assert not records.from_cache and "differ from the record cache" in records.reason
+    rebuilt = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert rebuilt.full and "removed" in rebuilt.reason  # the fingerprints see it too
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_the_cursor_path_builds_the_same_cache(full_engine, tmp_path, monkeypatch) -> None:
+    engine, spec = full_engine, PanelSpec()
+    monkeypatch.setattr("features.pipeline.versions.read_arrow", lambda connection, sql: None)
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    _new_week(engine, D(2023, 12, 5))
+    assert not build_features(engine, spec=spec, data_dir=tmp_path).full
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_many_segments_are_compacted(full_engine, tmp_path, monkeypatch) -> None:
+    engine, spec = full_engine, PanelSpec()
+    monkeypatch.setattr(record_cache, "MAX_SEGMENTS", 2)
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    for day in (D(2023, 12, 5), D(2023, 12, 12), D(2023, 12, 19)):
+        _new_week(engine, day)
+        assert not build_features(engine, spec=spec, data_dir=tmp_path).full
+        assert len(_manifest(engine, tmp_path)["records"]["segments"]["petitions"]) <= 2
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_month_panels_use_the_cache_too(full_engine, tmp_path) -> None:
+    engine, spec = full_engine, PanelSpec(period="month")
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    _new_week(engine, D(2023, 12, 5))
+    result = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not result.full and result.recomputed_periods <= 2
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_migration_0007_indexes_batch_ids_and_round_trips(engine) -> None:
+    from alembic import command
+
+    def indexed() -> set[str]:
+        inspector = sa.inspect(engine)
+        return {ix["name"] for table in ("petitions", "mediation_cases") for ix in inspector.get_indexes(table)}
+
+    assert {"ix_petitions_batch_id", "ix_mediation_cases_batch_id"} <= indexed()
+    command.downgrade(alembic_config(engine), "0006")
+    assert not {"ix_petitions_batch_id", "ix_mediation_cases_batch_id"} & indexed()
+    command.upgrade(alembic_config(engine), "head")
+    assert {"ix_petitions_batch_id", "ix_mediation_cases_batch_id"} <= indexed()
