@@ -20,7 +20,11 @@ For each of the trivial endpoint, ``GET /v1/hotspots?limit=50`` and
 - throughput: as fast as it can, 2 threads × 16 connections;
 - latency at ``--rate`` requests per second: 2 threads × 12 connections, each
   pausing between requests so the offered rate is about ``--rate``; p50/p99
-  from wrk's latency distribution, and the rate actually achieved.
+  from wrk's latency distribution, and the rate actually achieved. Twice:
+  with a fixed pause (the 12 connections stay in lock-step, so requests
+  arrive in bursts of up to 12 at once — a worst case), and with a pause
+  drawn uniformly from 0 to twice that (the same mean rate, arrivals spread
+  out as independent users' are).
 
 Needs Debian's ``wrk`` (``apt-get install wrk``).
 """
@@ -126,19 +130,26 @@ LUA = """
 local token = "{token}"
 local areas = {areas}
 local pause = {pause}
+local jitter = {jitter}
 math.randomseed(os.time())
 request = function()
   local path = "{path}"
   if path == "score" then path = string.format("/v1/areas/C%05d/score", math.random(0, areas - 1)) end
   return wrk.format("GET", path, {{["Authorization"] = "Bearer " .. token}})
 end
-delay = function() return pause end
+delay = function()
+  if jitter then return math.random(0, 2 * pause) end
+  return pause
+end
 """
 
 
-def run_wrk(base: str, path: str, *, token: str, areas_n: int, threads: int, connections: int, duration: int, pause: int) -> dict:
+def run_wrk(
+    base: str, path: str, *, token: str, areas_n: int, threads: int, connections: int, duration: int, pause: int,
+    jitter: bool = False,
+) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA.format(token=token, areas=areas_n, pause=pause, path=path))
+        script.write(LUA.format(token=token, areas=areas_n, pause=pause, path=path, jitter=str(jitter).lower()))
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
                           "-s", script.name, base], capture_output=True, text=True, timeout=duration + 60).stdout
     os.unlink(script.name)
@@ -195,9 +206,12 @@ def main() -> int:
             peak = run_wrk(base, path, token=token, areas_n=args.areas, threads=2, connections=16, duration=args.duration, pause=0)
             paced = run_wrk(base, path, token=token, areas_n=args.areas, threads=2, connections=connections,
                             duration=args.duration, pause=pause_ms)
+            spread = run_wrk(base, path, token=token, areas_n=args.areas, threads=2, connections=connections,
+                             duration=args.duration, pause=pause_ms, jitter=True)
             results[name] = {"throughput_rps": peak["rps"], "peak_p99_ms": peak["p99_ms"], "paced_rps": paced["rps"],
                              "paced_p50_ms": paced["p50_ms"], "paced_p99_ms": paced["p99_ms"],
-                             "non_2xx": peak["non_2xx"] + paced["non_2xx"]}
+                             "random_rps": spread["rps"], "random_p50_ms": spread["p50_ms"], "random_p99_ms": spread["p99_ms"],
+                             "non_2xx": peak["non_2xx"] + paced["non_2xx"] + spread["non_2xx"]}
             print(name, json.dumps(results[name]), flush=True)
     finally:
         server.send_signal(signal.SIGINT)
@@ -207,8 +221,9 @@ def main() -> int:
     for name in ("hotspots", "score"):
         r = results[name]
         print(f"{name}: {r['throughput_rps']:.0f} req/s = {r['throughput_rps'] / trivial:.2f} of trivial "
-              f"({trivial:.0f} req/s); at {r['paced_rps']:.0f} req/s p50 {r['paced_p50_ms']:.1f} ms, p99 {r['paced_p99_ms']:.1f} ms; "
-              f"non-2xx {r['non_2xx']}")
+              f"({trivial:.0f} req/s); lock-step at {r['paced_rps']:.0f} req/s p50 {r['paced_p50_ms']:.1f} ms, "
+              f"p99 {r['paced_p99_ms']:.1f} ms; random pauses at {r['random_rps']:.0f} req/s p50 {r['random_p50_ms']:.1f} ms, "
+              f"p99 {r['random_p99_ms']:.1f} ms; non-2xx {r['non_2xx']}")
     return 0
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+import time
+from concurrent.futures import Executor, Future
 
 import pytest
 import sqlalchemy as sa
@@ -34,23 +36,59 @@ class Clock:
         return self.now
 
 
+class AtOnce(Executor):
+    """Runs a refresh where it is asked for, so a test sees its effect deterministically."""
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
 def test_ttl_cache_keeps_a_value_for_its_seconds_and_never_keeps_none() -> None:
     clock, loads = Clock(), []
-    cache: TtlCache[str, int] = TtlCache(5, clock=clock, max_items=2)
+    cache: TtlCache[str, int] = TtlCache(5, clock=clock, max_items=2, refresher=AtOnce())
 
     def load(value: int | None):  # noqa: ANN202
         return lambda: loads.append(value) or value
 
     assert cache.get("a", load(1)) == 1
-    clock.now += 4.9
-    assert cache.get("a", load(2)) == 1 and loads == [1]
-    clock.now += 0.1
-    assert cache.get("a", load(3)) == 3 and loads == [1, 3]
+    clock.now += 2.4
+    assert cache.get("a", load(2)) == 1 and loads == [1]  # young: served, not reloaded
+    clock.now += 0.2
+    assert cache.get("a", load(3)) == 1 and loads == [1, 3]  # past half its life: served, refreshed ahead
+    assert cache.get("a", load(4)) == 3 and loads == [1, 3]
+    clock.now += 5.0
+    assert cache.peek("a") is MISSING  # never served past its seconds
+    assert cache.get("a", load(5)) == 5
+    clock.now += 3.0
+    assert cache.get("a", load(None)) == 5 and cache.peek("a") is MISSING  # a refresh that finds nothing drops it
     assert cache.get("none", load(None)) is None and cache.peek("none") is MISSING
-    cache.get("b", load(4))
-    cache.get("c", load(5))
-    assert cache.peek("a") is MISSING  # bounded: the least recently used went first
+    for key in "bcd":
+        cache.get(key, load(6))
+    assert cache.peek("b") is MISSING  # bounded: the least recently used went first
     assert TtlCache(0).get("x", lambda: 1) == 1 and TtlCache(0).peek("x") is MISSING
+
+
+def test_ttl_cache_refreshes_ahead_in_the_background_once() -> None:
+    clock, started, release = Clock(), threading.Event(), threading.Event()
+    cache: TtlCache[str, int] = TtlCache(5, clock=clock)
+    cache.get("a", lambda: 1)
+    clock.now += 3
+
+    def slow() -> int:
+        started.set()
+        release.wait(5)
+        return 2
+
+    assert cache.get("a", slow) == 1  # does not wait for the refresh
+    assert started.wait(5)
+    assert cache.get("a", lambda: 99) == 1  # one refresh at a time: this one is not started
+    release.set()
+    deadline = time.monotonic() + 5
+    while cache.peek("a") != 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache.peek("a") == 2
 
 
 def test_run_warm_stays_on_the_loop_until_io_is_needed() -> None:
