@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from api import problems
 from api.audit import AsyncTrail
@@ -36,14 +38,32 @@ PAGES = Path(__file__).parent / "pages"
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
     await state.trail.start()
-    warming = asyncio.create_task(run_in_threadpool(
-        warm, state.engine, serving=state.serving_check, index=state.score_index, lineages=state.lineages))
+    warming = asyncio.create_task(_warm(state, freeze=state.settings.env == "production"))
     yield
     try:
         await warming
     except Exception as exc:  # noqa: BLE001 - a failed warm-up only means the first request loads instead
         problems.log.warning("warming the hot path failed: %s", exc)
     await state.trail.stop()
+
+
+async def _warm(state: State, *, freeze: bool) -> None:
+    """Load the hot path's data; in production, then exempt everything alive from the cyclic collector.
+
+    A server process holds a few hundred thousand objects (the imported
+    libraries, what the hot path keeps) that live as long as it does; a full
+    collection walking them stalled every request for 100–250 ms
+    (docs/benchmarks.md#service). ``gc.freeze`` moves them out of the
+    collector's sight; new garbage is still collected. Not in tests, which
+    build many apps in one process and should get their memory back.
+    """
+    try:
+        await run_in_threadpool(warm, state.engine, serving=state.serving_check, index=state.score_index,
+                                lineages=state.lineages)
+    finally:
+        if freeze:
+            gc.collect()
+            gc.freeze()
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
