@@ -64,7 +64,7 @@ def _authenticate(engine: Engine, token: str) -> User | None:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def permitted(permission: Permission):
+def permitted(permission: Permission):  # noqa: ANN201 - a FastAPI dependency factory
     """A dependency that yields the current user if their role grants ``permission``, else 403.
 
     A role without the right is told so (403): the route exists for everyone,
@@ -112,7 +112,7 @@ async def reject_unknown_query(request: Request) -> None:
         ])
 
 
-def _allowed_query(route) -> frozenset[str]:
+def _allowed_query(route) -> frozenset[str]:  # noqa: ANN001 - a starlette route, fixed for the app's life
     """Computed once per route and kept on it (routes compare by value, so they cannot key a cache)."""
     allowed = route.__dict__.get("_concord_query_names")
     if allowed is None:
@@ -120,7 +120,7 @@ def _allowed_query(route) -> frozenset[str]:
     return allowed
 
 
-def _query_aliases(dependant) -> set[str]:
+def _query_aliases(dependant) -> set[str]:  # noqa: ANN001 - fastapi.dependencies.models.Dependant
     """Every query parameter a route takes, through its nested dependencies."""
     names = {param.alias for param in dependant.query_params}
     for child in dependant.dependencies:

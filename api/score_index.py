@@ -51,7 +51,7 @@ class _Resolved:
 class ScoreIndex:
     def __init__(
         self, *, recheck_seconds: float, renders: ScoreRenderCache, max_periods: int = 8, max_rankings: int = 256,
-        max_pages: int = 1024,
+        max_pages: int = 256,
     ) -> None:
         self.renders = renders
         self._resolved: TtlCache[tuple[str, dt.date | None], _Resolved] = TtlCache(recheck_seconds, max_items=1024)

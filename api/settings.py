@@ -118,7 +118,7 @@ class Settings(BaseSettings):
         medium_opposed: float = Field(0.2, gt=0, le=1, description="rule: survey share opposed for medium")
 
         @model_validator(mode="after")
-        def _ordered(self):
+        def _ordered(self):  # noqa: ANN202 - pydantic validator
             if self.medium_multiplier >= self.high_multiplier or self.medium_opposed >= self.high_opposed:
                 raise ValueError("policy_review: the medium cut-offs must be below the high ones")
             return self
