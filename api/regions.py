@@ -79,8 +79,11 @@ class LineageCache:
         return parents
 
     def lineage(self, engine: Engine, *, area_id: str) -> list[str]:
-        """The area and its ancestors, nearest first; empty for an unknown area (bounded, so a cycle cannot loop)."""
-        parents = self.hierarchy(engine)
+        """The area and its ancestors, nearest first; empty for an unknown area."""
+        return self._walk(self.hierarchy(engine), area_id)
+
+    def _walk(self, parents: dict[str, str | None], area_id: str) -> list[str]:
+        """Up the parent map from ``area_id`` (bounded, so a cycle cannot loop)."""
         found: list[str] = []
         current: str | None = area_id
         while current is not None and current in parents and len(found) <= self.max_depth:
@@ -95,7 +98,7 @@ class LineageCache:
             cached = self._members.get(region_id)
         if cached is not None:
             return cached
-        found = frozenset(area for area in parents if region_id in self.lineage(engine, area_id=area))
+        found = frozenset(area for area in parents if region_id in self._walk(parents, area))
         with self._lock:
             if parents is self._parents:
                 self._members[region_id] = found

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from api.off_loop import io_point
 from api.regions import LineageCache
 from api.score_render import ScoreRenderCache, envelope, with_rank
-from api.scores_query import NotFound
+from api.scores_query import NotFound, latest_period, latest_scored_period
 from api.serving import ServingCheck
 from api.ttl_cache import Lru, TtlCache
 from features.storage.tables import scores
@@ -123,16 +123,15 @@ class ScoreIndex:
 
 def _resolve(engine: Engine, model_version: str, period: dt.date | None) -> _Resolved:
     """Which period, and its generation, in one round trip."""
-    of_version = scores.c.model_version == model_version
-    latest = sa.select(sa.func.max(scores.c.period_start)).where(of_version).scalar_subquery()
-    wanted = latest if period is None else sa.literal(period, sa.Date)
+    wanted = latest_period(model_version) if period is None else sa.literal(period, sa.Date)
     statement = (sa.select(scores.c.period_start, sa.func.count(), sa.func.max(scores.c.scored_at))
-                 .where(of_version, scores.c.period_start == wanted).group_by(scores.c.period_start))
+                 .where(scores.c.model_version == model_version, scores.c.period_start == wanted)
+                 .group_by(scores.c.period_start))
     with engine.connect() as connection:
         row = connection.execute(statement).first()
         if row is not None:
             return _Resolved(period=row[0], generation=(row[1], row[2]), problem=None)
-        newest = connection.execute(sa.select(latest)).scalar()
+        newest = latest_scored_period(connection, model_version=model_version)
     if period is None or newest is None:
         return _Resolved(None, None, f"model {model_version} has not scored any period yet; run `concord score`")
     return _Resolved(None, None, f"no scores for period {period.isoformat()}; the latest scored period is {newest}")

@@ -15,9 +15,13 @@ class NotFound(LookupError):
     """Nothing to show: the message says what is missing and what exists."""
 
 
+def latest_period(model_version: str) -> sa.ScalarSelect:
+    """The latest period ``model_version`` has scored, as a subquery."""
+    return sa.select(sa.func.max(scores.c.period_start)).where(scores.c.model_version == model_version).scalar_subquery()
+
+
 def latest_scored_period(connection: Connection, *, model_version: str) -> dt.date | None:
-    return connection.execute(
-        sa.select(sa.func.max(scores.c.period_start)).where(scores.c.model_version == model_version)).scalar()
+    return connection.execute(sa.select(latest_period(model_version))).scalar()
 
 
 def _score_rows(model_version: str, period: dt.date) -> sa.Select:

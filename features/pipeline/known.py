@@ -56,14 +56,17 @@ class Known:
         merged = self._days[kind]
         return merged[:, merged[0] < _days(as_of)]
 
+    def _known_each(self, as_of: dt.date) -> list[np.ndarray]:
+        return [self._known_days(kind, as_of) for kind in self._days]
+
     def last_recorded(self, *, before: dt.date) -> dt.date | None:
         """The latest ``recorded_on`` before ``before`` (``knowledge_span``'s second half)."""
-        lasts = [int(self._known_days(kind, before)[0].max()) for kind in self._days if self._known_days(kind, before).shape[1]]
+        lasts = [int(known[0].max()) for known in self._known_each(before) if known.shape[1]]
         return _date(max(lasts)) if lasts else None
 
     def first_event(self, *, as_of: dt.date) -> dt.date | None:
         """The earliest event date of a version recorded before ``as_of``."""
-        firsts = [int(self._known_days(kind, as_of)[4].min()) for kind in self._days if self._known_days(kind, as_of).shape[1]]
+        firsts = [int(known[4].min()) for known in self._known_each(as_of) if known.shape[1]]
         return _date(min(firsts)) if firsts else None
 
     def record_areas(self, *, as_of: dt.date) -> list[str]:
