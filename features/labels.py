@@ -70,14 +70,18 @@ def cross_level(level_reached: pd.Series) -> np.ndarray:
     return level_reached.isin(CROSS_LEVELS).to_numpy()
 
 
-def failed_serious(mediation: pd.DataFrame) -> np.ndarray:
-    """A failed mediation of a serious dispute: a serious family, many parties or a large amount."""
-    serious = (
+def serious_dispute(mediation: pd.DataFrame) -> np.ndarray:
+    """A serious dispute: a serious family, many parties or a large amount (unknown counts as not)."""
+    return (
         mediation["dispute_type"].isin(SERIOUS_FAMILIES).to_numpy()
         | (mediation["parties"].fillna(0).to_numpy(dtype=np.float64) >= SERIOUS_MIN_PARTIES)
         | (mediation["amount"].fillna(0).to_numpy(dtype=np.float64) >= SERIOUS_MIN_AMOUNT)
     )
-    return (mediation["outcome"] == "failed").to_numpy() & serious
+
+
+def failed_serious(mediation: pd.DataFrame) -> np.ndarray:
+    """A failed mediation of a serious dispute: the third escalation route."""
+    return (mediation["outcome"] == "failed").to_numpy() & serious_dispute(mediation)
 
 
 def failure_date(mediation: pd.DataFrame) -> pd.Series:

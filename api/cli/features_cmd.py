@@ -26,10 +26,13 @@ def _spec(period: str | None) -> tuple[PanelSpec, Settings]:
 def build(
     period: Annotated[str | None, typer.Option(help="week or month; default: the settings' period")] = None,
     since: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="recompute every period from the one holding this date")] = None,
+    full: Annotated[bool, typer.Option("--full", help="recompute every period and the labels (records from the record cache)")] = False,
 ) -> None:
     """Build or update the stored panel: only the periods new records can change are recomputed."""
     if period not in (None, "week", "month"):
         raise fail(f"--period must be week or month, not {period!r}", code=2)
+    if full and since is not None:
+        raise fail("--full recomputes every period: leave out --since", code=2)
     try:
         spec, settings = _spec(period)
     except ValueError as exc:
@@ -37,7 +40,7 @@ def build(
     engine = open_database(settings)
     try:
         result = build_features(engine, spec=spec, data_dir=settings.data_dir, since=since.date() if since else None,
-                                progress=True)
+                                full=full, progress=True)
     except LookupError as exc:
         raise fail(str(exc)) from exc
     if result.full:

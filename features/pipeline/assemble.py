@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,14 +104,20 @@ def load_snapshot(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid
 
 
 def known_snapshot(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> Snapshot:
-    """``load_snapshot`` with the record side taken from memory (the record cache); the rest is small and read."""
-    available = known.available(as_of=as_of) | snapshot.context_fields(engine, as_of=as_of)
-    if grid.parent.max(initial=-1) >= 0:
-        available.add("areas.parent_id")
-    event_from, changed_since = _history(spec, grid, lo)
-    frames = known.frames(as_of=as_of, event_from=event_from, changed_since=changed_since)
+    """``load_snapshot`` with the record side taken from memory (the record cache); the rest is small and read
+    (in a second thread, while the records are turned into frames)."""
+    def context() -> tuple[set[str], pd.DataFrame | None, pd.DataFrame | None]:
+        available = known.available(as_of=as_of) | snapshot.context_fields(engine, as_of=as_of)
+        if grid.parent.max(initial=-1) >= 0:
+            available.add("areas.parent_id")
+        return available, *_context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(context)
+        event_from, changed_since = _history(spec, grid, lo)
+        frames = known.frames(as_of=as_of, event_from=event_from, changed_since=changed_since)
+        available, pop, pol = reading.result()
     frames = {kind: frame for kind, frame in frames.items() if f"{kind}.area_id" in available}
-    pop, pol = _context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
     return Snapshot(as_of, grid, available, frames, pop, pol, known.first_events(as_of=as_of))
 
 
@@ -120,21 +127,47 @@ def present_features(snap: Snapshot) -> list[str]:
     return [spec.name for spec in catalogue(snap.grid.period) if ctx.present(spec)]
 
 
-def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = None) -> dict[str, np.ndarray]:
-    """Every present catalogue feature for periods [lo, hi), as [areas, periods] float32 arrays."""
+def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = None, release: bool = False) -> dict[str, np.ndarray]:
+    """Every present catalogue feature for periods [lo, hi), as [areas, periods] float32 arrays.
+
+    The two record kinds are encoded side by side, and the mediation
+    features (``med_…``) are computed in a second thread while this one
+    computes the others: numpy releases the GIL in most of the passes, so
+    both cores work. With ``release`` each kind's frame leaves
+    ``snap.frames`` once encoded (for a caller that has taken what else it
+    needs from them, e.g. the labels): the frames and the encoded records are
+    never in memory together.
+    """
     grid = snap.grid
-    records: dict[str, Records] = {}
-    for kind, frame in snap.frames.items():
-        records[kind], dropped = encode(frame, kind=kind, grid=grid)
-        snap.dropped += dropped
+
+    def prepare(kind: str) -> tuple[Records, int]:
+        frame = snap.frames.pop(kind) if release else snap.frames[kind]
+        encoded, dropped = encode(frame, kind=kind, grid=grid)
+        del frame
         if lo > 0:  # a few periods at the end: most windows need only the latest events (FeatureContext.count)
-            records[kind] = records[kind].by_event()
-    fe = snap.first_events
-    ctx = FeatureContext(grid=grid, lo=lo, hi=hi, available=snap.available, records=records, population=snap.population,
-                         policies=snap.policies, handlers=HANDLERS,
-                         first_known=first_known(event=grid.period_index(fe["first_on"]),
-                                                 known_from=grid.period_index(fe["recorded_on"]) + 1, lo=lo, hi=hi))
-    specs = [spec for spec in catalogue(grid.period) if ctx.present(spec)]
+            return encoded.by_event(), dropped
+        return encoded.by_family_area(grid.n_areas), dropped  # every period: families as slices, bins filled in order
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        prepared = dict(zip(list(snap.frames), pool.map(prepare, list(snap.frames))))
+        records = {kind: encoded for kind, (encoded, _) in prepared.items()}
+        snap.dropped += sum(dropped for _, dropped in prepared.values())
+        fe = snap.first_events
+        ctx = FeatureContext(grid=grid, lo=lo, hi=hi, available=snap.available, records=records, population=snap.population,
+                             policies=snap.policies, handlers=HANDLERS,
+                             first_known=first_known(event=grid.period_index(fe["first_on"]),
+                                                     known_from=grid.period_index(fe["recorded_on"]) + 1, lo=lo, hi=hi))
+        specs = [spec for spec in catalogue(grid.period) if ctx.present(spec)]
+        # Features that read mediation only (by name) go to the second thread; the others that may read
+        # mediation (lags of mediation features, escalations) wait for it, so no count is computed
+        # twice (it would only cost time: the memo is a dict, and every entry is the same whoever sets it).
+        side = [spec.name for spec in specs if spec.name.startswith("med_")]
+        later = [spec.name for spec in specs if spec.name not in side and ("med_" in spec.name or spec.name.startswith("esc_"))]
+        mediation = pool.submit(lambda: [ctx.feature(name) for name in side])
+        for spec in specs:
+            if spec.name not in side and spec.name not in later:
+                ctx.feature(spec.name)
+        mediation.result()
     out: dict[str, np.ndarray] = {}
     for spec in specs:
         out[spec.name] = np.ascontiguousarray(ctx.feature(spec.name), dtype=np.float32)

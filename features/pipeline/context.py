@@ -7,6 +7,7 @@ modules never touch strings or object columns in the hot path.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -14,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import FAMILIES, FeatureSpec, by_name
-from features.labels import collective, cross_level, failed_serious, failure_date
+from features.labels import collective, cross_level, failed_serious, failure_date, serious_dispute
 from features.pipeline.grid import BIG, Grid, lookup_codes
-from features.pipeline.intervals import interval_sum, window_bounds
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Records:
     flags: dict[str, np.ndarray]
     events: dict[str, np.ndarray] = field(default_factory=dict)  # alternative event dates (e.g. "fail")
     event_sorted: bool = False  # ordered by ``event`` (``by_event``)
+    order: np.ndarray | None = None  # the order to count in (``by_family_area``)
+    family_bounds: np.ndarray | None = None  # in ``order``, family f is [bounds[f], bounds[f + 1])
 
     def __len__(self) -> int:
         return len(self.area)
@@ -43,6 +45,21 @@ class Records:
                        known_until=self.known_until[order], closed=self.closed[order], family=self.family[order],
                        flags={k: v[order] for k, v in self.flags.items()}, events={k: v[order] for k, v in self.events.items()},
                        event_sorted=True)
+
+    def by_family_area(self, n_areas: int) -> "Records":
+        """The same versions, to be counted in (family, area) order (``order``; nothing is moved here).
+
+        In that order a family is a slice, not a mask, and consecutive
+        versions fill neighbouring bins of the count array: ``bincount`` runs
+        ~5x faster than over versions in arrival order, which scatter over it.
+        """
+        if n_areas <= np.iinfo(np.uint16).max and len(FAMILIES) <= np.iinfo(np.uint8).max:
+            order = np.argsort(self.area.astype(np.uint16), kind="stable")  # two radix sorts (8- and 16-bit keys)
+            order = order[np.argsort(self.family[order].astype(np.uint8), kind="stable")]
+        else:
+            order = np.argsort(self.family.astype(np.int64) * n_areas + self.area, kind="stable")
+        bounds = np.searchsorted(self.family[order], np.arange(len(FAMILIES) + 1), side="left")
+        return dataclasses.replace(self, order=order, family_bounds=bounds)
 
 
 def encode(frame: pd.DataFrame, *, kind: str, grid: Grid) -> tuple[Records, int]:
@@ -66,7 +83,8 @@ def encode(frame: pd.DataFrame, *, kind: str, grid: Grid) -> tuple[Records, int]
     else:
         outcome = frame["outcome"]
         flags = {
-            "failed_serious": failed_serious(frame), "agreement": (outcome == "agreement").to_numpy(),
+            "failed_serious": failed_serious(frame), "serious": serious_dispute(frame),
+            "agreement": (outcome == "agreement").to_numpy(),
             "failed": (outcome == "failed").to_numpy(),
             "decided": outcome.isin(("agreement", "failed", "referred")).to_numpy(),
             "screened": (frame["origin"] == "screened").to_numpy(), "reported": (frame["origin"] == "reported").to_numpy(),
@@ -124,45 +142,116 @@ class FeatureContext:
 
     def count(self, kind: str, selector: str, window: int, lag: int = 0, event: str = "",
               open_only: bool = False, closed_only: bool = False) -> np.ndarray:
-        """Versions of ``kind`` matching ``selector`` in the window, as known at each period."""
+        """Versions of ``kind`` matching ``selector`` in the window, as known at each period.
+
+        Every version counts over one interval of periods (``intervals``); here
+        the intervals are bin indices into the [areas, periods] count array, so
+        a count is one ``bincount`` of where intervals close, subtracted from
+        the cumulated ``bincount`` of where they open. The openings depend on
+        the selector and lag only, not the window: all windows of a selector
+        share them (``_opened``), and the per-selector bin arrays (``_bins``)
+        are made once.
+        """
         memo_key = ("count", kind, selector, window, lag, event, open_only, closed_only)
         if memo_key in self._memo:
             return self._memo[memo_key]
         # A version counts at t only while t < event + lag + window + 1, so from lo on only
         # events >= lo - lag - window can count: with records ordered by event, a suffix.
         since = self.lo - lag - window if self.lo > 0 and not event and self.records[kind].event_sorted else None
-        area, ev, known_from, known_until, closed = self._subset(kind, selector, event, since)
-        start, end = window_bounds(event=ev, known_from=known_from, known_until=known_until, window=window, lag=lag)
+        bins = self._bins(kind, selector, event, since)
+        start, opened = self._opened(kind, selector, event, since, lag, closed_only)
+        end = bins["event"] + (lag + window + 1)  # the window closes after event + lag + window
+        np.minimum(end, bins["until"], out=end)  # superseded (or past hi)
         if open_only:  # still open when t starts: closed on or after start(t)
-            end = np.minimum(end, closed)
-        if closed_only:  # closed before t starts
-            start = np.maximum(start, closed)
-        out = interval_sum(area=area, start=start, end=end, weight=None, n_areas=self.grid.n_areas, lo=self.lo, hi=self.hi)
+            np.minimum(end, bins["closed"], out=end)
+        np.maximum(end, start, out=end)  # an empty interval opens and closes in the same bin
+        closed = np.bincount(end, minlength=self.grid.n_areas * (self.hi - self.lo + 1))
+        closed = closed.reshape(self.grid.n_areas, -1).cumsum(axis=1, dtype=np.int32)
+        out = (opened[:, :-1] - closed[:, :-1]).astype(np.float32)
         self._memo[memo_key] = out
         return out
 
-    def _subset(self, kind: str, selector: str, event: str, since: int | None = None) -> tuple[np.ndarray, ...]:
-        """The arrays of the versions a selector picks (with ``since``: of those with an event from
-        ``since`` on, records ordered by event), extracted once and shared by every window."""
-        memo_key = ("subset", kind, selector, event, since)
+    def _bins(self, kind: str, selector: str, event: str, since: int | None) -> dict[str, np.ndarray]:
+        """A selector's versions as bin indices ``area * width + period - lo`` (periods clipped to [lo, hi]).
+
+        ``from``: where being known opens the interval; ``event``: the event
+        period (unclipped: windows are added to it); ``until``: superseded;
+        ``closed``: the first period the record is closed at. Clipping to
+        [lo, hi] here is what ``interval_sum`` does to each interval; an
+        interval that is empty opens and closes in one bin of its own area.
+        All versions are encoded once (``_encoded``); a family in (family,
+        area) order and a suffix in event order are views of that, a flag is
+        a masked copy.
+        """
+        memo_key = ("bins", kind, selector, event, since)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        rec, encoded = self.records[kind], self._encoded(kind, event)
+        first = int(np.searchsorted(rec.event, since, side="left")) if since is not None else 0
+        how, _, what = selector.partition(":")
+        if selector == "total":
+            pick: slice | np.ndarray = slice(first, None)
+        elif how == "fam" and rec.family_bounds is not None:
+            code = list(FAMILIES).index(what)
+            pick = slice(int(rec.family_bounds[code]), int(rec.family_bounds[code + 1]))
+        else:
+            mask = self._selector(kind, "family")[first:] == list(FAMILIES).index(what) if how == "fam" \
+                else self._selector(kind, what if how == "flag" else selector)[first:]
+            pick = np.flatnonzero(mask) + first
+        out = {name: values[pick] for name, values in encoded.items()}
+        self._memo[memo_key] = out
+        return out
+
+    def _encoded(self, kind: str, event: str) -> dict[str, np.ndarray]:
+        """Every version's bins (see ``_bins``), in counting order; ``event`` names an alternative event date."""
+        memo_key = ("encoded", kind, event)
+        if memo_key not in self._memo:
+            rec, lo, hi = self.records[kind], self.lo, self.hi
+            if event:
+                out = dict(self._encoded(kind, ""))
+                out["event"] = self._base(kind) + self._ordered(rec, rec.events[event])
+            else:
+                base = self._base(kind)
+                closed = self._ordered(rec, rec.closed)
+                closed = np.where(closed >= hi, hi, closed + 1)  # first period it is closed at (BIG: past hi)
+                out = {"from": base + np.maximum(self._ordered(rec, rec.known_from), lo), "event": base + self._ordered(rec, rec.event),
+                       "until": base + np.clip(self._ordered(rec, rec.known_until), lo, hi), "closed": base + closed}
+            self._memo[memo_key] = out
+        return self._memo[memo_key]
+
+    def _base(self, kind: str) -> np.ndarray:
+        """``area * width - lo`` for every version, in counting order."""
+        memo_key = ("base", kind)
         if memo_key not in self._memo:
             rec = self.records[kind]
-            first = int(np.searchsorted(rec.event, since, side="left")) if since is not None else 0
-            part = slice(first, None)
-            mask = self._select(rec, selector, part)
-            ev = rec.events[event] if event else rec.event
-            closed = rec.closed[part][mask]
-            closed = np.where(closed == BIG, BIG, closed + 1)  # first period it is closed at
-            self._memo[memo_key] = (rec.area[part][mask], ev[part][mask], rec.known_from[part][mask],
-                                    rec.known_until[part][mask], closed)
+            self._memo[memo_key] = self._ordered(rec, rec.area) * (self.hi - self.lo + 1) - self.lo
+        return self._memo[memo_key]
+
+    def _selector(self, kind: str, name: str) -> np.ndarray:
+        """The family codes (``family``) or a flag of every version, in counting order."""
+        memo_key = ("selector", kind, name)
+        if memo_key not in self._memo:
+            rec = self.records[kind]
+            self._memo[memo_key] = self._ordered(rec, rec.family if name == "family" else rec.flags[name])
         return self._memo[memo_key]
 
     @staticmethod
-    def _select(rec: Records, selector: str, part: slice) -> np.ndarray | slice:
-        if selector == "total":
-            return slice(None)
-        how, _, what = selector.partition(":")
-        if how == "fam":
-            return rec.family[part] == list(FAMILIES).index(what)
-        return rec.flags[what if how == "flag" else selector][part]
+    def _ordered(rec: Records, values: np.ndarray) -> np.ndarray:
+        return values if rec.order is None else values[rec.order]
 
+    def _opened(self, kind: str, selector: str, event: str, since: int | None, lag: int,
+                closed_only: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(bin where each version's interval opens, cumulated openings [areas, width]) for every window."""
+        memo_key = ("opened", kind, selector, event, since, lag, closed_only)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        bins = self._bins(kind, selector, event, since)
+        start = bins["event"] + (lag + 1)  # the window opens after event + lag
+        np.maximum(start, bins["from"], out=start)  # known from
+        if closed_only:  # closed before t starts
+            np.maximum(start, bins["closed"], out=start)
+        np.minimum(start, bins["until"], out=start)  # past ``until`` (or hi) the interval is empty: stay in the area's bins
+        opened = np.bincount(start, minlength=self.grid.n_areas * (self.hi - self.lo + 1))
+        opened = opened.reshape(self.grid.n_areas, -1).cumsum(axis=1, dtype=np.int32)
+        self._memo[memo_key] = (start, opened)
+        return start, opened

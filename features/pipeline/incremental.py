@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,7 @@ class BuildResult:
     first_period: dt.date
     last_period: dt.date
     seconds: float
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, snapshot, compute, write, manifest
 
 
 def _identity(spec: PanelSpec) -> dict:
@@ -89,10 +91,11 @@ def _unchanged(prev: dict, *, data_dir: Path, began: float) -> BuildResult:
 
 
 def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt.date | None = None,
-                   progress: bool = False) -> BuildResult:
+                   full: bool = False, progress: bool = False) -> BuildResult:
     """Bring the stored ``spec.period`` panel up to date with the database; returns what was done.
 
-    ``since`` forces recomputing every period from the one holding that date.
+    ``since`` forces recomputing every period from the one holding that date;
+    ``full`` recomputes (and rewrites) every period and the labels from scratch.
     The record versions come from the last build's record cache plus the
     batches loaded since (``record_cache``), or from one full read when the
     cache cannot be vouched for; either way the build then works in memory.
@@ -100,14 +103,25 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     began = time.perf_counter()
     data_dir = Path(data_dir)
     prev = store.latest_manifest(engine, data_dir=data_dir, period=spec.period)
-    with Steps(total=len(catalogue(spec.period)) + 4, enabled=progress, what=f"{spec.period} features") as steps:
+    # One background thread writes the record cache while the snapshot is made (Arrow's sort, IPC writer and
+    # hashing release the GIL); leaving the block waits for it, whatever happens.
+    with ThreadPoolExecutor(max_workers=1) as background, \
+            Steps(total=len(catalogue(spec.period)) + 4, enabled=progress, what=f"{spec.period} features") as steps:
+        clock, timings = [began], {}
         records = record_cache.read(engine, manifest=prev, data_dir=data_dir, period=spec.period)
+        timings["read"] = _lap(clock)
+        caching = background.submit(record_cache.write, records, data_dir=data_dir, period=spec.period)
         known = Known(records)
         as_of = resolve_as_of(engine, spec=spec, as_of=None, known=known)
-        fps = {**fingerprints(engine, as_of=as_of, versioned=False), **known.fingerprints(as_of=as_of)}
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the database's group-bys while the cache's answers are merged
+            context_fps = pool.submit(fingerprints, engine, as_of=as_of, versioned=False)
+            fps = known.fingerprints(as_of=as_of)
+            fps = {**context_fps.result(), **fps}
         changed, reason = _first_changed(spec=spec, prev=prev, as_of=as_of, since=since, fps=fps)
         if changed is not None and not records.from_cache:
             changed, reason = None, records.reason
+        if full:  # a forced rebuild: every period, from the record cache when it can be vouched for
+            changed, reason = None, "full rebuild requested" + (f"; {records.reason}" if records.reason and prev else "")
         if changed is not None and since is None and prev["as_of"] == as_of.isoformat() and prev["fingerprints"] == fps:
             return _unchanged(prev, data_dir=data_dir, began=began)
         grid = panel_grid(engine, spec=spec, as_of=as_of, known=known)
@@ -123,27 +137,31 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
             changed, reason, lo = None, "feature set changed", 0
             snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=grid)
         steps.advance("records")
-        cache = record_cache.write(records, data_dir=data_dir, period=spec.period)
+        timings["snapshot"] = _lap(clock)
+        cache = caching.result()  # before computing: the versions and the features are never in memory together
         del known, records  # the frames of the snapshot are all the build needs from here
         steps.advance("record cache")
-        arrays = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps)
-        columns = list(arrays)
         if changed is None:
             events = label_events(snap, spec=spec, known_at=as_of)
         else:  # the last build's events, corrected for every record read
-            events = label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"])
+            events = label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]),
+                                  batches=prev["batches"])
             stored = store.read_events(prev, data_dir=data_dir)
             events[:, : stored.shape[1]] += stored[:, : events.shape[1]]
-        snap.frames.clear()  # free the records before the panel is laid out
-        frame = to_frame(grid, lo=lo, hi=grid.n_periods, arrays=arrays)
-        keep_before = str(grid.periods[lo].date()) if lo < grid.n_periods else "9999"
-        parts = {day: name for day, name in prev["parts"].items() if day < keep_before} if changed is not None else {}
-        parts.update(store.write_parts(frame, data_dir=data_dir, period=spec.period, n_areas=grid.n_areas))
-        del frame
-        steps.advance("stored")
+        arrays = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps, release=True)  # frames freed as encoded
+        timings["compute"] = _lap(clock)
+        columns = list(arrays)
+        writing = store.write_parts(arrays, starts=grid.periods[lo:], area_ids=grid.area_ids.tolist(), data_dir=data_dir,
+                                    period=spec.period)
         labelled = attach_label(to_frame(grid, lo=0, hi=grid.n_periods, arrays={}), events=events, grid=grid, spec=spec, as_of=as_of)
         labels_file, events_file = store.write_labels(labelled, events, data_dir=data_dir, period=spec.period)
         steps.advance("labels")
+        keep_before = str(grid.periods[lo].date()) if lo < grid.n_periods else "9999"
+        parts = {day: name for day, name in prev["parts"].items() if day < keep_before} if changed is not None else {}
+        parts.update(writing.result())
+        del arrays
+        steps.advance("stored")
+        timings["write"] = _lap(clock)
     manifest = {**_identity(spec), "as_of": as_of.isoformat(), "first_period": str(grid.periods[0].date()),
                 "last_period": str(grid.periods[-1].date()), "rows": grid.n_areas * grid.n_periods,
                 "areas": grid.area_ids.tolist(), "columns": columns, "parts": parts, "labels": labels_file,
@@ -151,8 +169,16 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
                 "batches": {kind: max((v[-1] for v in fps[kind].values()), default=-1) for kind in ("petitions", "mediation")}}
     build_id = store.record_build(engine, data_dir=data_dir, manifest=manifest)
     record_cache.prune(data_dir=data_dir, period=spec.period, keep=cache)
+    timings["manifest"] = _lap(clock)
     return BuildResult(build_id=build_id, path=data_dir / store.ROOT / spec.period, rows=manifest["rows"],
                        areas=grid.n_areas, periods=grid.n_periods, recomputed_periods=grid.n_periods - lo,
                        features=len(columns), full=changed is None, reason=reason, as_of=as_of,
                        first_period=grid.periods[0].date(), last_period=grid.periods[-1].date(),
-                       seconds=time.perf_counter() - began)
+                       seconds=time.perf_counter() - began, timings=timings)
+
+
+def _lap(clock: list[float]) -> float:
+    """Seconds since the last lap (``clock`` holds its time)."""
+    now = time.perf_counter()
+    seconds, clock[0] = now - clock[0], now
+    return seconds

@@ -78,11 +78,14 @@ def summarize(table: pa.Table, kind: str) -> dict:
 def with_reach(table: pa.Table) -> pa.Table:
     """Add ``reach``: the latest event, closing or recording day over each record's versions in ``table``."""
     dates = [name for name in ("received_on", "opened_on", "recorded_on", "closed_on") if name in table.column_names]
-    row = np.maximum.reduce([pc.fill_null(table.column(name), _NEVER).to_numpy() for name in dates])
+    reach = np.maximum.reduce([pc.fill_null(table.column(name), _NEVER).to_numpy() for name in dates]).astype(np.int32)
     rid = table.column("rid").to_numpy()
-    per_record = np.full(rid.max(initial=-1) + 1, _NEVER, dtype=np.int64)
-    np.maximum.at(per_record, rid, row)
-    return table.append_column(pa.field("reach", pa.int32()), pa.array(per_record[rid].astype(np.int32)))
+    if len(rid):  # only records with several versions (a few %) need the maximum over their versions
+        several = np.flatnonzero(np.bincount(rid)[rid] > 1)
+        per_record = np.full(rid.max() + 1, _NEVER, dtype=np.int32)
+        np.maximum.at(per_record, rid[several], reach[several])
+        reach[several] = per_record[rid[several]]
+    return table.append_column(pa.field("reach", pa.int32()), pa.array(reach))
 
 
 @dataclass
@@ -135,10 +138,22 @@ def cache_schema(kind: str) -> pa.Schema:
     return versions.schema(kind).append(pa.field("reach", pa.int32()))
 
 
-def _fresh_rids(ids: pa.ChunkedArray, *, start: int) -> pa.Array:
-    """One id per distinct ``record_id`` (order of first appearance), from ``start`` on."""
-    codes = ids.combine_chunks().dictionary_encode().indices
-    return pc.add(pc.cast(codes, pa.int64()), start)
+def _fresh_rids(ids: pa.ChunkedArray, *, start: int, version: pa.ChunkedArray | None = None) -> pa.Array:
+    """One id per distinct ``record_id``, from ``start`` on.
+
+    With ``version``, only the records that have a later version (a few %)
+    are matched by their text: they get the first ids, in order of first
+    appearance; every other row is a record of its own and gets the next id
+    in row order. Hashing millions of ids into a dictionary cost more.
+    """
+    ids = ids.combine_chunks()
+    if version is None:
+        return pc.add(pc.cast(ids.dictionary_encode().indices, pa.int64()), start)
+    shared = pc.unique(ids.filter(pc.greater(version.combine_chunks(), 1)))
+    position = pc.fill_null(pc.index_in(ids, value_set=shared), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    alone = position < 0
+    position[alone] = len(shared) + np.arange(int(alone.sum()))
+    return pa.array(position + start)
 
 
 def _prepare(table: pa.Table, rids: pa.Array, kind: str) -> pa.Table:
@@ -152,11 +167,17 @@ def _summarized(records: Records) -> Records:
 
 
 def read_all(engine: Engine, reason: str = "") -> Records:
-    """Every version straight from the database (the full path), with fresh record ids."""
-    delta = {}
-    for kind in versions.KINDS:
+    """Every version straight from the database (the full path), with fresh record ids.
+
+    The kinds are read side by side, each on its own connection: the
+    drivers and Arrow release the GIL while they scan, fetch and hash.
+    """
+    def one(kind: str) -> pa.Table:
         table = versions.read(engine, kind=kind)
-        delta[kind] = _prepare(table, _fresh_rids(table.column("record_id"), start=0), kind)
+        return _prepare(table, _fresh_rids(table.column("record_id"), start=0, version=table.column("version")), kind)
+
+    with ThreadPoolExecutor(max_workers=len(versions.KINDS)) as pool:
+        delta = dict(zip(versions.KINDS, pool.map(one, versions.KINDS)))
     return _summarized(Records(segments={kind: [] for kind in versions.KINDS}, delta=delta, reason=reason))
 
 

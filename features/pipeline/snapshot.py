@@ -151,8 +151,10 @@ def _codes(column: pa.ChunkedArray) -> np.ndarray:
 
 def _from_arrow(table: pa.Table, *, codes: str | None) -> pd.DataFrame:
     names = table.column_names
+    # copy=False: the columns are fresh arrays, and pandas would otherwise stack same-typed ones into
+    # 2-D blocks (a copy of the whole frame, a third of the time of turning millions of versions into frames).
     return pd.DataFrame({name: _codes(table.column(i)) if name == codes else _arrow_column(name, table.column(i))
-                         for i, name in enumerate(names)}, columns=names)
+                         for i, name in enumerate(names)}, columns=names, copy=False)
 
 
 def _frame(connection: sa.Connection, statement: sa.Select, *, codes: str | None = None) -> pd.DataFrame:
@@ -250,7 +252,8 @@ def _supersede(frame: pd.DataFrame) -> pd.DataFrame:
     """
     ids = frame.pop("record_id").to_numpy()  # factorized by _frame
     version = frame.pop("version").to_numpy()
-    order = np.lexsort((version, ids))
+    order = np.flatnonzero(np.bincount(ids)[ids] > 1) if len(ids) and ids.min() >= 0 else np.arange(len(ids))
+    order = order[np.lexsort((version[order], ids[order]))]  # only records with several versions (a few %) are sorted
     same = ids[order[1:]] == ids[order[:-1]]
     this, following = order[:-1][same], order[1:][same]
     superseded = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -294,7 +297,7 @@ def context_fields(engine: Engine, *, as_of: dt.date) -> set[str]:
         pop_names = [c.name for c in population.c if c.name not in ("content_hash", "batch_id")]
         row = connection.execute(sa.select(*[sa.func.count(population.c[n]) for n in pop_names])).one()
         out |= {f"population.{n}" for n, c in zip(pop_names, row) if c}
-        pol_names = ["type", "announced_on", "effective_on", "households_affected", "hearing_held"]
+        pol_names = ["type", "announced_on", "effective_on", "households_affected", "hearing_held", "compensation_ratio"]
         row = connection.execute(sa.select(*[sa.func.count(policies.c[n]) for n in pol_names]).where(policies.c.announced_on < as_of)).one()
         out |= {f"policies.{n}" for n, c in zip(pol_names, row) if c}
         if connection.execute(sa.select(sa.func.count()).select_from(policy_areas)).scalar():
@@ -324,7 +327,8 @@ def load_population(engine: Engine, *, since: dt.date | None, as_of: dt.date) ->
 
 def load_policies(engine: Engine, *, as_of: dt.date) -> pd.DataFrame:
     """One row per (policy, listed area) announced before ``as_of``."""
-    cols = [_column(policies, n) for n in ("policy_id", "type", "announced_on", "effective_on", "households_affected", "hearing_held")]
+    cols = [_column(policies, n) for n in ("policy_id", "type", "announced_on", "effective_on", "households_affected",
+                                           "hearing_held", "compensation_ratio")]
     statement = sa.select(*cols, policy_areas.c.area_id).join(policy_areas, policy_areas.c.policy_id == policies.c.policy_id)
     with engine.connect() as connection:
         frame = _frame(connection, statement.where(policies.c.announced_on < as_of))

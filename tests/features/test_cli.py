@@ -26,6 +26,10 @@ def test_build_then_update_then_month(sqlite_engine, tmp_path) -> None:
     assert "pet_total_n_3m" in load_panel(sqlite_engine, data_dir=tmp_path, period="month")
     bad = runner.invoke(app, ["features", "build", "--period", "year"], env=env)
     assert bad.exit_code == 2
+    rebuilt = runner.invoke(app, ["features", "build", "--full"], env=env)
+    assert rebuilt.exit_code == 0 and "full build (full rebuild requested)" in " ".join(rebuilt.output.split()), rebuilt.output
+    both = runner.invoke(app, ["features", "build", "--full", "--since", "2023-01-01"], env=env)
+    assert both.exit_code == 2
 
 
 def test_build_on_an_empty_database_fails_cleanly(tmp_path) -> None:

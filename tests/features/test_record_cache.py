@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
+import pandas as pd
 import sqlalchemy as sa
 
-from features.pipeline import PanelSpec, build_features, record_cache, store
+from features.pipeline import PanelSpec, build_features, load_panel, record_cache, store, versions
 from features.storage.migrate import alembic_config
 from features.storage.tables import petitions
 from tests.features.factories import D, add_cases, add_petitions, case, petition
@@ -113,3 +116,23 @@ def test_migration_0007_indexes_batch_ids_and_round_trips(engine) -> None:
     assert not {"ix_petitions_batch_id", "ix_mediation_cases_batch_id"} & indexed()
     command.upgrade(alembic_config(engine), "head")
     assert {"ix_petitions_batch_id", "ix_mediation_cases_batch_id"} <= indexed()
+
+
+
+def test_a_forced_full_rebuild_reads_the_cache_and_equals_the_cold_build(full_engine, tmp_path, monkeypatch) -> None:
+    engine, spec = full_engine, PanelSpec()
+    cold = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert cold.full and cold.reason == "first build"
+    cold_panel = load_panel(engine, data_dir=tmp_path)
+    reads = []
+    original = versions.read
+    monkeypatch.setattr(versions, "read", lambda engine, **kw: reads.append(kw.get("after_batch")) or original(engine, **kw))
+    shutil.rmtree(tmp_path / store.ROOT / "week" / "parts")  # every part is written again, none reused
+    rebuilt = build_features(engine, spec=spec, data_dir=tmp_path, full=True)
+    assert rebuilt.full and rebuilt.reason == "full rebuild requested" and rebuilt.recomputed_periods == rebuilt.periods
+    assert reads and None not in reads  # only batches after the cache's watermark were asked of the database
+    pd.testing.assert_frame_equal(load_panel(engine, data_dir=tmp_path), cold_panel)
+    _new_week(engine, D(2023, 12, 5))  # new batches, then a forced rebuild: the cache plus the new batches
+    again = build_features(engine, spec=spec, data_dir=tmp_path, full=True)
+    assert again.full and again.recomputed_periods == again.periods
+    _assert_same(engine, tmp_path, spec)
