@@ -162,6 +162,12 @@ def _derived(add, period: Period, w: dict[str, int]) -> None:  # noqa: ANN001 - 
             m_reads, none_in.format("decided cases"), key=("share", "med", what, Y, "decided"))
     add(f"med_open_backlog_{sf(Y)}", "resolution", Y, f"Mediation cases opened in the last {Y} {period}s still open when the period starts.",
         ("mediation.area_id", "mediation.opened_on", "mediation.closed_on"), key=("backlog", "med", Y))
+    add(f"med_serious_open_backlog_{sf(Y)}", "resolution", Y,
+        f"Serious disputes (serious family, 5+ parties or 100,000+ yuan) opened in the last {Y} {period}s and still "
+        "in mediation when the period starts, as far as recorded (a committee that files cases only when they close "
+        "is not seen).",
+        ("mediation.area_id", "mediation.opened_on", "mediation.closed_on", "mediation.dispute_type"),
+        key=("backlog", "med", Y, "flag:serious"))
     for n in (M, Y):
         for flag, field, what in (("repeat", "is_repeat", "repeat"), ("collective", "people", "collective (5+ people)"),
                                   ("crosslevel", "level_reached", "cross-level")):
@@ -193,8 +199,10 @@ def _context(add, period: Period, w: dict[str, int]) -> None:  # noqa: ANN001 - 
     sf = lambda n: _suffix(period, n)  # noqa: E731
     for scope, reads, miss, who in (("nbr", ("adjacency.neighbor_id",), "missing when the area has no neighbours", "adjacent areas"),
                                     ("par", ("areas.parent_id",), "missing when the area has no sibling under its parent", "other areas under the same parent")):
+        esc_reads = ("petitions.people", "petitions.level_reached")
         for base, src_reads in ((f"pet_total_n_{sf(S)}", ("petitions.received_on",)), (f"pet_total_n_{sf(M)}", ("petitions.received_on",)),
-                                (f"med_total_n_{sf(M)}", ("mediation.opened_on",)), (f"esc_n_{sf(M)}", ("petitions.people", "petitions.level_reached"))):
+                                (f"med_total_n_{sf(M)}", ("mediation.opened_on",)), (f"esc_n_{sf(1)}", esc_reads),
+                                (f"esc_n_{sf(S)}", esc_reads), (f"esc_n_{sf(M)}", esc_reads)):
             add(f"{scope}_{base}", "spatial", int(base.rsplit("_", 1)[1][:-1]),
                 f"Mean of {base} over the {who}.", reads + src_reads, miss, key=(scope, base))
     what = "week of the year (ISO)" if period == "week" else "month of the year"
@@ -213,6 +221,17 @@ def _context(add, period: Period, w: dict[str, int]) -> None:  # noqa: ANN001 - 
         p_reads + ("policies.hearing_held",), key=("pol_no_hearing", Y))
     add("pol_pending_n", "policy", None, "Policies announced but not yet in effect when the period starts.",
         p_reads + ("policies.effective_on",), key=("pol_pending",))
+    A = Y // 2  # half a year: how long after taking effect a policy still counts as in force
+    in_force = f"Policies in force when the period starts (announced, and at most {A} {period}s past taking effect)"
+    for variant, extra, what in ((None, (), f"{in_force}."),
+                                 ("shortfall", ("policies.compensation_ratio",),
+                                  "Compensation shortfall, max(0, 1 - compensation ratio), summed over the "
+                                  f"{in_force[0].lower()}{in_force[1:]} (unknown ratios count as 0)."),
+                                 ("no_hearing", ("policies.hearing_held",), f"{in_force}, adopted without a hearing."),
+                                 ("households", ("policies.households_affected",),
+                                  f"Households affected by the {in_force[0].lower()}{in_force[1:]} (unknown counts as 0).")):
+        add("pol_in_force_n" if variant is None else f"pol_in_force_{variant}" + ("_n" if variant == "no_hearing" else ""),
+            "policy", A, what, p_reads + ("policies.effective_on",) + extra, key=("pol_in_force", variant, A))
     for event in ("announced", "effective"):
         add(f"pol_periods_since_{event}", "policy", None, f"{period.capitalize()}s since the latest policy affecting the area was {event}.",
             (f"policies.{event}_on", "policy_areas.area_id"), f"missing when no policy was {event} before the period",

@@ -111,8 +111,8 @@ def reason_text(
 
 def is_count_feature(name: str) -> bool:
     """Features whose value is a number of records (those are suppressed below k)."""
-    return ("_n_" in name or name.endswith("_n") or "backlog" in name or name.startswith("pol_households")) \
-        and "rate" not in name and "share" not in name
+    counted = "_n_" in name or name.endswith("_n") or "backlog" in name
+    return (counted or name.startswith(("pol_households", "pol_in_force_households"))) and "rate" not in name and "share" not in name
 
 
 def own_year_rate(frame: pd.DataFrame, feature: str) -> np.ndarray | None:

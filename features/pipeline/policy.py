@@ -76,6 +76,22 @@ def pol_pending(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
     return _sum(ctx, rows, start=start, end=rows["effective"].to_numpy(dtype=np.int64) + 1, weight=None)
 
 
+def pol_in_force(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
+    """Policies from the period after their announcement to ``after`` periods past taking effect."""
+    _, variant, after = spec.key
+    rows = exposures(ctx)
+    weight = None
+    if variant == "shortfall":
+        weight = (1 - rows["compensation_ratio"].astype(np.float64)).clip(lower=0).fillna(0).to_numpy()
+    elif variant == "no_hearing":
+        weight = (rows["hearing_held"] == 0).to_numpy(dtype=np.float64)
+    elif variant == "households":
+        weight = rows["households_affected"].fillna(0).to_numpy(dtype=np.float64)
+    start = rows["announced"].to_numpy(dtype=np.int64) + 1
+    end = np.maximum(rows["effective"].to_numpy(dtype=np.int64) + after + 1, start)
+    return _sum(ctx, rows, start=start, end=end, weight=weight)
+
+
 def pol_since(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
     rows = exposures(ctx)
     latest = last_event(area=rows["code"].to_numpy(dtype=np.int64), event=rows[spec.key[1]].to_numpy(dtype=np.int64),
@@ -85,4 +101,4 @@ def pol_since(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
 
 
 HANDLERS = {"pol_n": pol_n, "pol_households": pol_households, "pol_no_hearing": pol_no_hearing,
-            "pol_pending": pol_pending, "pol_since": pol_since}
+            "pol_pending": pol_pending, "pol_in_force": pol_in_force, "pol_since": pol_since}

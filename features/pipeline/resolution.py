@@ -31,8 +31,8 @@ def share(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
 
 
 def backlog(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
-    _, src, window = spec.key
-    return ctx.count(KINDS[src], "total", window, open_only=True)
+    _, src, window, *selector = spec.key
+    return ctx.count(KINDS[src], selector[0] if selector else "total", window, open_only=True)
 
 
 HANDLERS = {"share": share, "backlog": backlog}

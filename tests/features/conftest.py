@@ -32,7 +32,7 @@ def full_city(engine: Engine) -> list[str]:
                            elderly_share=0.16, low_income_households=41, rental_share=0.31, unemployed=110)
                       for i, a in enumerate(communities)])
     add_policy(engine, pid="P-reloc", kind="relocation", announced=D(2022, 3, 1), effective=D(2022, 6, 1), area_ids=["S0"],
-               households_affected=300, hearing_held=False)
+               households_affected=300, hearing_held=False, compensation_ratio=0.7)
     add_policy(engine, pid="P-wage", kind="wage_pension", announced=D(2022, 11, 15), effective=D(2023, 1, 1),
                area_ids=[communities[-1]], households_affected=None, hearing_held=True)
     return communities
