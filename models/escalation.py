@@ -82,21 +82,24 @@ CALIBRATION_POSITIVES = 150
 
 
 def make_estimator(*, seed: int, positives: int | None = None, rows: int | None = None) -> CalibratedEscalationClassifier:
-    """Boosting regularised for a rare event (a few % of area-periods; docs/adr/0008-model-layer.md).
+    """Boosting for a rare event whose warnings are read from the top (docs/adr/0008-model-layer.md).
 
-    Shallow trees, large leaves and a small learning rate: on the default
-    simulated city the defaults of ``CalibratedEscalationClassifier`` (15
-    leaves, 40 rows per leaf) fit noise and lose to the long-run baseline.
+    Shallow trees and a small learning rate keep the booster from fitting
+    noise. The leaves stay small enough to resolve the top of the ranking,
+    which is where average precision and PAI are earned: leaves of 2% of
+    the rows with L2 20 averaged the top 1-5% of area-periods away, and even
+    the simulator's own probability, given as a feature, came out at 0.80
+    of the oracle's average precision (0.91 with leaves of 100 rows).
+    Leaves hold a quarter of a percent of the training rows (20 to 200).
     The calibration tail is 15% of the rows, grown up to half of them so
     that it holds about ``CALIBRATION_POSITIVES`` escalations (``positives``:
     escalations in the training rows): a calibrator fitted on a dozen
-    events is noise. Leaves hold 2% of the training rows (20 to 800): a
-    fixed 800 would leave a small panel's booster a single split.
+    events is noise.
     """
     fraction = 0.15 if not positives else min(0.5, max(0.15, CALIBRATION_POSITIVES / positives))
     return CalibratedEscalationClassifier(
         max_iter=500, learning_rate=0.02, max_leaf_nodes=3,
-        min_samples_leaf=800 if rows is None else int(min(800, max(20, rows // 50))), l2_regularization=20.0,
+        min_samples_leaf=200 if rows is None else int(min(200, max(20, rows // 400))), l2_regularization=1.0,
         calibration_fraction=round(fraction, 3), random_state=seed,
     )
 

@@ -108,8 +108,27 @@ def _truth_table(ids: np.ndarray, week_start: np.datetime64, p: np.ndarray, flag
     return pa.table(cols)
 
 
-def run(config: SimulationConfig, sinks: Sinks | MemorySinks, progress: Progress | None = None) -> tuple[RunStats, City]:
-    """Simulate every week of ``config`` into ``sinks``; returns the run's statistics."""
+@dataclass(frozen=True)
+class HiddenState:
+    """What the records never show, for one week: research on how much of the risk a model can see."""
+
+    week_start: np.datetime64
+    ids: np.ndarray  # (n,) community ids
+    tension: np.ndarray  # (n, F) latent AR(1) tension x at the start of the week
+    excitation: np.ndarray  # (n, F) self-exciting part e
+    open_serious: np.ndarray  # (n, F) serious cases open in mediation, recorded or not
+    policy: np.ndarray  # (n, F) policies' effect on the log intensity
+    drivers: np.ndarray  # (n, F) structural drivers' effect on the log intensity
+    base: np.ndarray  # (n, F) log base rate with the community and family effects (fixed)
+    reporting: np.ndarray  # (n,) share of ordinary disputes that reach the records (fixed)
+
+
+def run(config: SimulationConfig, sinks: Sinks | MemorySinks, progress: Progress | None = None,
+        observe: Callable[[HiddenState], None] | None = None) -> tuple[RunStats, City]:
+    """Simulate every week of ``config`` into ``sinks``; returns the run's statistics.
+
+    ``observe``, if given, receives each week's hidden state (benchmarks/model_bench.py).
+    """
     seeds = np.random.SeedSequence(config.seed).spawn(6)
     rng_geo, rng_pop, rng_pol, rng_ten, rng_pet, rng_med = (np.random.default_rng(s) for s in seeds)
     city = build_city(config.communities, rng_geo)
@@ -140,9 +159,10 @@ def run(config: SimulationConfig, sinks: Sinks | MemorySinks, progress: Progress
         sinks.write("population", population_table(ids, week_start, snap))
         drivers = driver_matrix(snap, config.drivers, config.population.labour_force_share,
                                 config.population.household_size)
+        policy = policies.effect(week, n)
         common = tension.log_intensity(strength=config.feedback.excitation_strength, residents=snap["residents"].astype(float),
                                        reference=config.rates.reference_residents, season_effect=season_effect,
-                                       drivers=drivers, loadings=loadings, policy=policies.effect(week, n))
+                                       drivers=drivers, loadings=loadings, policy=policy)
         cap = config.feedback.max_log_intensity
         lam_p = np.exp(np.minimum(tension.fixed + common, cap))
         lam_m = np.exp(np.minimum(tension.fixed_mediation + common, cap))
@@ -152,6 +172,10 @@ def run(config: SimulationConfig, sinks: Sinks | MemorySinks, progress: Progress
         new_hazard = (lam_p * q).sum(axis=1) + (lam_m_rec * s * h * pi).sum(axis=1)
         backlog_survival = (backlog.serious_open(n) * np.log1p(-h * pi)).sum(axis=1)
         p = -np.expm1(-new_hazard + backlog_survival)
+        if observe is not None:
+            observe(HiddenState(week_start=week_start, ids=ids, tension=tension.x.copy(), excitation=tension.e.copy(),
+                                open_serious=backlog.serious_open(n), policy=policy,
+                                drivers=drivers @ loadings, base=tension.fixed, reporting=tension.reporting))
 
         pet = draw_petitions(rng=rng_pet, config=config, week_start=week_start, ids=ids, lam=lam_p, q=q,
                              reporting=tension.reporting, x=tension.x, recent=recent, first_seq=pet_seq)
