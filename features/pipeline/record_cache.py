@@ -169,14 +169,19 @@ def _summarized(records: Records) -> Records:
 def read_all(engine: Engine, reason: str = "") -> Records:
     """Every version straight from the database (the full path), with fresh record ids.
 
-    The kinds are read side by side, each on its own connection: the
-    drivers and Arrow release the GIL while they scan, fetch and hash.
+    On PostgreSQL the kinds are read side by side, each on its own
+    connection: the drivers and Arrow release the GIL while they scan, fetch
+    and hash. On SQLite one after the other: ADBC's driver carries its own
+    SQLite library, and two SQLite libraries opening the same WAL database
+    at the same moment in one process do not share its locks and
+    shared-memory map; the test suite crashed with a bus error when they did.
     """
     def one(kind: str) -> pa.Table:
         table = versions.read(engine, kind=kind)
         return _prepare(table, _fresh_rids(table.column("record_id"), start=0, version=table.column("version")), kind)
 
-    with ThreadPoolExecutor(max_workers=len(versions.KINDS)) as pool:
+    side_by_side = engine.dialect.name != "sqlite"
+    with ThreadPoolExecutor(max_workers=len(versions.KINDS) if side_by_side else 1) as pool:
         delta = dict(zip(versions.KINDS, pool.map(one, versions.KINDS)))
     return _summarized(Records(segments={kind: [] for kind in versions.KINDS}, delta=delta, reason=reason))
 
