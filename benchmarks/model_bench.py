@@ -49,6 +49,8 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from api.cli.backtest_cmd import load_adjacency, load_truth  # noqa: E402
+from api.settings import Settings  # noqa: E402
 from features.load_directory import load_directory  # noqa: E402
 from features.pipeline import PanelSpec, build_features, feature_columns, load_panel  # noqa: E402
 from features.simulation import SimulationConfig, simulate  # noqa: E402
@@ -74,15 +76,6 @@ def prepare_city(work: Path, *, areas: int, weeks: int, seed: int, start: dt.dat
         load_directory(engine, city, hash_key=KEY, loaded_by="bench")
     build_features(engine, spec=PanelSpec(), data_dir=work)
     return engine, load_panel(engine, data_dir=work)
-
-
-def read_truth(city: Path) -> pd.DataFrame:
-    truth = pd.read_csv(city / "truth_area_weeks.csv", usecols=["area_id", "period_start", "p_escalation"], dtype={"area_id": str})
-    return truth.assign(period_start=pd.to_datetime(truth["period_start"]))
-
-
-def read_adjacency(city: Path) -> pd.DataFrame:
-    return pd.read_csv(city / "adjacency.csv", usecols=["area_id", "neighbor_id"], dtype=str)
 
 
 def persistent_rows(predictions: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -167,7 +160,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     engine, panel = prepare_city(work, areas=args.areas, weeks=args.weeks, seed=args.seed, start=args.start)
-    truth, adjacency = read_truth(work / "demo-city"), read_adjacency(work / "demo-city")
+    truth, adjacency = load_truth(Settings(data_dir=work), None), load_adjacency(engine)  # what `concord backtest` reads
     names = feature_columns(panel)
     plan = BacktestPlan(folds=4, stride=8, horizons=(1,))
     with threadpool_limits(1):

@@ -222,14 +222,14 @@ def _context(add, period: Period, w: dict[str, int]) -> None:  # noqa: ANN001 - 
     add("pol_pending_n", "policy", None, "Policies announced but not yet in effect when the period starts.",
         p_reads + ("policies.effective_on",), key=("pol_pending",))
     A = Y // 2  # half a year: how long after taking effect a policy still counts as in force
-    in_force = f"Policies in force when the period starts (announced, and at most {A} {period}s past taking effect)"
-    for variant, extra, what in ((None, (), f"{in_force}."),
+    in_force = f"policies in force when the period starts (announced, and at most {A} {period}s past taking effect)"
+    for variant, extra, what in ((None, (), f"P{in_force[1:]}."),
                                  ("shortfall", ("policies.compensation_ratio",),
-                                  "Compensation shortfall, max(0, 1 - compensation ratio), summed over the "
-                                  f"{in_force[0].lower()}{in_force[1:]} (unknown ratios count as 0)."),
-                                 ("no_hearing", ("policies.hearing_held",), f"{in_force}, adopted without a hearing."),
+                                  f"Compensation shortfall, max(0, 1 - compensation ratio), summed over the {in_force} "
+                                  "(unknown ratios count as 0)."),
+                                 ("no_hearing", ("policies.hearing_held",), f"P{in_force[1:]}, adopted without a hearing."),
                                  ("households", ("policies.households_affected",),
-                                  f"Households affected by the {in_force[0].lower()}{in_force[1:]} (unknown counts as 0).")):
+                                  f"Households affected by the {in_force} (unknown counts as 0).")):
         add("pol_in_force_n" if variant is None else f"pol_in_force_{variant}" + ("_n" if variant == "no_hearing" else ""),
             "policy", A, what, p_reads + ("policies.effective_on",) + extra, key=("pol_in_force", variant, A))
     for event in ("announced", "effective"):

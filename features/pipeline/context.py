@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import FAMILIES, FeatureSpec, by_name
-from features.labels import collective, cross_level, failed_serious, failure_date, serious_dispute
+from features.labels import collective, cross_level, failure_date, serious_dispute
 from features.pipeline.grid import BIG, Grid, lookup_codes
 
 
@@ -83,12 +83,12 @@ def encode(frame: pd.DataFrame, *, kind: str, grid: Grid) -> tuple[Records, int]
     else:
         outcome = frame["outcome"]
         flags = {
-            "failed_serious": failed_serious(frame), "serious": serious_dispute(frame),
-            "agreement": (outcome == "agreement").to_numpy(),
+            "serious": serious_dispute(frame), "agreement": (outcome == "agreement").to_numpy(),
             "failed": (outcome == "failed").to_numpy(),
             "decided": outcome.isin(("agreement", "failed", "referred")).to_numpy(),
             "screened": (frame["origin"] == "screened").to_numpy(), "reported": (frame["origin"] == "reported").to_numpy(),
         }
+        flags["failed_serious"] = flags["failed"] & flags["serious"]  # labels.failed_serious, the test done once
         flags["origin_known"] = flags["screened"] | flags["reported"]
         events = {"fail": grid.period_index(failure_date(frame))}
     records = Records(

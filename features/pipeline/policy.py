@@ -58,16 +58,29 @@ def pol_n(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
     return _sum(ctx, rows, start=start, end=end, weight=None)
 
 
+def _weight(rows: pd.DataFrame, what: str | None) -> np.ndarray | None:
+    """What each exposure adds to a policy feature: one (None), its households, no hearing, compensation shortfall."""
+    if what is None:
+        return None
+    if what == "households":  # unknown counts as 0
+        return rows["households_affected"].fillna(0).to_numpy(dtype=np.float64)
+    if what == "no_hearing":
+        return (rows["hearing_held"] == 0).to_numpy(dtype=np.float64)
+    if what == "shortfall":  # max(0, 1 - compensation ratio); unknown counts as 0
+        return (1 - rows["compensation_ratio"].astype(np.float64)).clip(lower=0).fillna(0).to_numpy()
+    raise ValueError(f"unknown policy weight {what!r}")
+
+
 def pol_households(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
     rows = exposures(ctx)
     start, end = _window(rows, spec.key[1])
-    return _sum(ctx, rows, start=start, end=end, weight=rows["households_affected"].fillna(0).to_numpy(dtype=np.float64))
+    return _sum(ctx, rows, start=start, end=end, weight=_weight(rows, "households"))
 
 
 def pol_no_hearing(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
     rows = exposures(ctx)
     start, end = _window(rows, spec.key[1])
-    return _sum(ctx, rows, start=start, end=end, weight=(rows["hearing_held"] == 0).to_numpy(dtype=np.float64))
+    return _sum(ctx, rows, start=start, end=end, weight=_weight(rows, "no_hearing"))
 
 
 def pol_pending(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
@@ -80,16 +93,9 @@ def pol_in_force(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:
     """Policies from the period after their announcement to ``after`` periods past taking effect."""
     _, variant, after = spec.key
     rows = exposures(ctx)
-    weight = None
-    if variant == "shortfall":
-        weight = (1 - rows["compensation_ratio"].astype(np.float64)).clip(lower=0).fillna(0).to_numpy()
-    elif variant == "no_hearing":
-        weight = (rows["hearing_held"] == 0).to_numpy(dtype=np.float64)
-    elif variant == "households":
-        weight = rows["households_affected"].fillna(0).to_numpy(dtype=np.float64)
     start = rows["announced"].to_numpy(dtype=np.int64) + 1
     end = np.maximum(rows["effective"].to_numpy(dtype=np.int64) + after + 1, start)
-    return _sum(ctx, rows, start=start, end=end, weight=weight)
+    return _sum(ctx, rows, start=start, end=end, weight=_weight(rows, variant))
 
 
 def pol_since(ctx: FeatureContext, spec: FeatureSpec) -> np.ndarray:

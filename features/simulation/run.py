@@ -170,11 +170,12 @@ def run(config: SimulationConfig, sinks: Sinks | MemorySinks, progress: Progress
         pi = sigmoid(ev.fail_logit + ev.fail_tension * tension.x)
         lam_m_rec = lam_m * recording_share[:, None]
         new_hazard = (lam_p * q).sum(axis=1) + (lam_m_rec * s * h * pi).sum(axis=1)
-        backlog_survival = (backlog.serious_open(n) * np.log1p(-h * pi)).sum(axis=1)
+        open_serious = backlog.serious_open(n)
+        backlog_survival = (open_serious * np.log1p(-h * pi)).sum(axis=1)
         p = -np.expm1(-new_hazard + backlog_survival)
         if observe is not None:
             observe(HiddenState(week_start=week_start, ids=ids, tension=tension.x.copy(), excitation=tension.e.copy(),
-                                open_serious=backlog.serious_open(n), policy=policy,
+                                open_serious=open_serious, policy=policy,
                                 drivers=drivers @ loadings, base=tension.fixed, reporting=tension.reporting))
 
         pet = draw_petitions(rng=rng_pet, config=config, week_start=week_start, ids=ids, lam=lam_p, q=q,
