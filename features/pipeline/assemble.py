@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from features.calendar import period_start
 from features.catalogue import WINDOWS, catalogue, history_span
-from features.labels import LABEL_OFFSET, event_weights, label_from_events
+from features.labels import EVENT_FIELDS, LABEL_OFFSET, event_weights, label_from_events
 from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
 from features.pipeline.context import FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
@@ -184,7 +184,8 @@ def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches:
     since then was not part of what it knew.
     """
     grid = snap.grid
-    latest = {kind: frame[_latest(frame, kind=kind, known_at=known_at, batches=batches)] for kind, frame in snap.frames.items()}
+    latest = {kind: frame.loc[_latest(frame, kind=kind, known_at=known_at, batches=batches), EVENT_FIELDS[kind]]
+              for kind, frame in snap.frames.items()}
     events = np.zeros(grid.n_areas * grid.n_periods)
     if "petitions" not in latest:
         return events.reshape(grid.n_areas, grid.n_periods)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.catalogue import FAMILIES, FeatureSpec, by_name
 from features.labels import collective, cross_level, failure_date, serious_dispute
+from features.pipeline import kernels
 from features.pipeline.grid import BIG, Grid, lookup_codes
 
 
@@ -40,7 +41,10 @@ class Records:
 
     def by_event(self) -> "Records":
         """The same versions ordered by event period, so a window's versions are a suffix (see ``count``)."""
-        order = np.argsort(self.event, kind="stable")
+        key = self.event
+        if len(key) and np.iinfo(np.int16).min <= key.min() and key.max() <= np.iinfo(np.int16).max:
+            key = key.astype(np.int16)  # a radix sort, ~4x faster than comparing int64 (measured); far-off events keep int64
+        order = np.argsort(key, kind="stable")
         return Records(area=self.area[order], event=self.event[order], known_from=self.known_from[order],
                        known_until=self.known_until[order], closed=self.closed[order], family=self.family[order],
                        flags={k: v[order] for k, v in self.flags.items()}, events={k: v[order] for k, v in self.events.items()},
@@ -146,11 +150,11 @@ class FeatureContext:
 
         Every version counts over one interval of periods (``intervals``); here
         the intervals are bin indices into the [areas, periods] count array, so
-        a count is one ``bincount`` of where intervals close, subtracted from
-        the cumulated ``bincount`` of where they open. The openings depend on
-        the selector and lag only, not the window: all windows of a selector
-        share them (``_opened``), and the per-selector bin arrays (``_bins``)
-        are made once.
+        a count is where intervals close, cumulated and subtracted from where
+        they open, cumulated (one compiled pass each, ``kernels``). The openings
+        depend on the selector and lag only, not the window: all windows of a
+        selector share them (``_opened``), and the per-selector bin arrays
+        (``_bins``) are made once.
         """
         memo_key = ("count", kind, selector, window, lag, event, open_only, closed_only)
         if memo_key in self._memo:
@@ -158,20 +162,15 @@ class FeatureContext:
         # A version counts at t only while t < event + lag + window + 1, so from lo on only
         # events >= lo - lag - window can count: with records ordered by event, a suffix.
         since = self.lo - lag - window if self.lo > 0 and not event and self.records[kind].event_sorted else None
-        bins = self._bins(kind, selector, event, since)
-        start, opened = self._opened(kind, selector, event, since, lag, closed_only)
-        end = bins["event"] + (lag + window + 1)  # the window closes after event + lag + window
-        np.minimum(end, bins["until"], out=end)  # superseded (or past hi)
-        if open_only:  # still open when t starts: closed on or after start(t)
-            np.minimum(end, bins["closed"], out=end)
-        np.maximum(end, start, out=end)  # an empty interval opens and closes in the same bin
-        closed = np.bincount(end, minlength=self.grid.n_areas * (self.hi - self.lo + 1))
-        closed = closed.reshape(self.grid.n_areas, -1).cumsum(axis=1, dtype=np.int32)
-        out = (opened[:, :-1] - closed[:, :-1]).astype(np.float32)
+        bins, pick = self._bins(kind, selector, event, since)
+        opened = self._opened(kind, selector, event, since, lag, closed_only)
+        # the window closes after event + lag + window, or when superseded (or past hi), or (open_only) when closed
+        out = kernels.window_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick), lag + 1, closed_only,
+                                    lag + window + 1, open_only, opened)
         self._memo[memo_key] = out
         return out
 
-    def _bins(self, kind: str, selector: str, event: str, since: int | None) -> dict[str, np.ndarray]:
+    def _bins(self, kind: str, selector: str, event: str, since: int | None) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """A selector's versions as bin indices ``area * width + period - lo`` (periods clipped to [lo, hi]).
 
         ``from``: where being known opens the interval; ``event``: the event
@@ -180,8 +179,9 @@ class FeatureContext:
         [lo, hi] here is what ``interval_sum`` does to each interval; an
         interval that is empty opens and closes in one bin of its own area.
         All versions are encoded once (``_encoded``); a family in (family,
-        area) order and a suffix in event order are views of that, a flag is
-        a masked copy.
+        area) order and a suffix in event order are views of that (and no
+        pick); otherwise the second item picks the versions, which the
+        counting loops read in place rather than from copies.
         """
         memo_key = ("bins", kind, selector, event, since)
         if memo_key in self._memo:
@@ -189,16 +189,17 @@ class FeatureContext:
         rec, encoded = self.records[kind], self._encoded(kind, event)
         first = int(np.searchsorted(rec.event, since, side="left")) if since is not None else 0
         how, _, what = selector.partition(":")
+        pick: np.ndarray | None = None
         if selector == "total":
-            pick: slice | np.ndarray = slice(first, None)
+            rows = slice(first, None)
         elif how == "fam" and rec.family_bounds is not None:
             code = list(FAMILIES).index(what)
-            pick = slice(int(rec.family_bounds[code]), int(rec.family_bounds[code + 1]))
+            rows = slice(int(rec.family_bounds[code]), int(rec.family_bounds[code + 1]))
         else:
             mask = self._selector(kind, "family")[first:] == list(FAMILIES).index(what) if how == "fam" \
                 else self._selector(kind, what if how == "flag" else selector)[first:]
-            pick = np.flatnonzero(mask) + first
-        out = {name: values[pick] for name, values in encoded.items()}
+            rows, pick = slice(first, None), np.flatnonzero(mask)
+        out = ({name: values[rows] for name, values in encoded.items()}, pick)
         self._memo[memo_key] = out
         return out
 
@@ -239,19 +240,20 @@ class FeatureContext:
     def _ordered(rec: Records, values: np.ndarray) -> np.ndarray:
         return values if rec.order is None else values[rec.order]
 
-    def _opened(self, kind: str, selector: str, event: str, since: int | None, lag: int,
-                closed_only: bool) -> tuple[np.ndarray, np.ndarray]:
-        """(bin where each version's interval opens, cumulated openings [areas, width]) for every window."""
+    def _opened(self, kind: str, selector: str, event: str, since: int | None, lag: int, closed_only: bool) -> np.ndarray:
+        """Cumulated openings [areas, width], shared by every window of the selector."""
         memo_key = ("opened", kind, selector, event, since, lag, closed_only)
-        if memo_key in self._memo:
-            return self._memo[memo_key]
-        bins = self._bins(kind, selector, event, since)
-        start = bins["event"] + (lag + 1)  # the window opens after event + lag
-        np.maximum(start, bins["from"], out=start)  # known from
-        if closed_only:  # closed before t starts
-            np.maximum(start, bins["closed"], out=start)
-        np.minimum(start, bins["until"], out=start)  # past ``until`` (or hi) the interval is empty: stay in the area's bins
-        opened = np.bincount(start, minlength=self.grid.n_areas * (self.hi - self.lo + 1))
-        opened = opened.reshape(self.grid.n_areas, -1).cumsum(axis=1, dtype=np.int32)
-        self._memo[memo_key] = (start, opened)
-        return start, opened
+        if memo_key not in self._memo:
+            bins, pick = self._bins(kind, selector, event, since)
+            # the window opens after event + lag, once known (and, closed_only, closed); past ``until`` (or hi) it is empty
+            self._memo[memo_key] = kernels.opening_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick),
+                                                          lag + 1, closed_only, self.grid.n_areas, self.hi - self.lo + 1)
+        return self._memo[memo_key]
+
+
+_ALL = np.zeros(0, dtype=np.int64)
+
+
+def _picked(pick: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """The counting loops' (pick, use it) arguments: one signature whether or not versions are picked."""
+    return (_ALL, False) if pick is None else (pick, True)

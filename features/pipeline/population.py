@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import WINDOWS, FeatureSpec
+from features.pipeline import kernels
 from features.pipeline.context import FeatureContext
 
 
@@ -30,7 +31,7 @@ def known_values(ctx: FeatureContext, column: str) -> np.ndarray:
         at = known_from - ext_lo
         ok = (at >= 0) & (at < width) & frame[column].notna().to_numpy()
         values[area[ok], at[ok]] = frame[column].to_numpy(dtype=np.float64)[ok]  # later rows win
-    carried = pd.DataFrame(values.T).ffill(limit=year - 1).to_numpy().T
+    carried = kernels.carry_forward(values, year - 1)
     ctx._memo[memo_key] = carried[:, year:]
     return ctx._memo[memo_key]
 

@@ -127,11 +127,28 @@ class Records:
             parts = [part.drop_columns(["record_id"]) for part in parts]
         if min_reach is not None:
             rids = [part.column("rid").to_numpy() for part in parts]
+            reaches = [part.column("reach").to_numpy() for part in parts]
             wanted = np.zeros(max((int(r.max(initial=-1)) for r in rids), default=-1) + 1, dtype=bool)
-            for part, rid in zip(parts, rids):  # a correction in a later part extends the record's reach
-                wanted[rid[part.column("reach").to_numpy() >= min_reach]] = True
-            parts = [part.filter(pa.array(wanted[rid])) for part, rid in zip(parts, rids)]
+            for rid, reach in zip(rids, reaches):  # a correction in a later part extends the record's reach
+                wanted[rid[reach >= min_reach]] = True
+            parts = [_wanted(part, wanted[rid], reach, min_reach) for part, rid, reach in zip(parts, rids, reaches)]
         return pa.concat_tables([versions.as_dictionaries(part, kind) for part in parts])
+
+
+def _wanted(part: pa.Table, wanted: np.ndarray, reach: np.ndarray, min_reach: int) -> pa.Table:
+    """The rows of ``part`` that ``wanted`` marks.
+
+    Segments are stored sorted by reach, so the rows reaching ``min_reach``
+    are a tail: a slice of the mapped file, not a copy. Only the few rows
+    before it that a later correction extends are taken one by one.
+    """
+    if len(reach) < 2 or not (reach[1:] >= reach[:-1]).all():  # the delta read this time is not sorted
+        return part.filter(pa.array(wanted))
+    tail = int(np.searchsorted(reach, min_reach, side="left"))
+    extended = np.flatnonzero(wanted[:tail])
+    if not len(extended):
+        return part.slice(tail)
+    return pa.concat_tables([part.take(pa.array(extended)), part.slice(tail)])
 
 
 def cache_schema(kind: str) -> pa.Schema:
