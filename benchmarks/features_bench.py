@@ -1,6 +1,7 @@
 """Benchmark the feature build on a simulated city: 5,000 communities × 260 weeks.
 
-    .venv/bin/python benchmarks/features_bench.py [--areas 5000] [--weeks 260] [--workdir /tmp/concord-features-bench]
+    .venv/bin/python benchmarks/features_bench.py [--areas 5000] [--weeks 260] [--repeat 3] \
+        [--workdir /tmp/concord-features-bench]
 
 Records: ``features.simulation`` was not importable when this was written, so
 the records are drawn here with numpy (documented in docs/features.md): each
@@ -16,7 +17,7 @@ Each measured stage runs in a fresh subprocess so its peak resident memory
 - ``reference``: DuckDB counting petitions and cases per area × week × category
   straight from the Parquet files;
 - ``full``: ``build_features`` from scratch, the cold first build (SQLite →
-  stored Parquet panel and record cache);
+  stored panel of Arrow IPC parts and the record cache);
 - ``stages``: the same full build split into reading every record version
   from SQLite (columnar through ADBC when ``adbc-driver-sqlite`` is
   installed, otherwise through the DB-API cursor) and turning it into the
@@ -32,6 +33,27 @@ Each measured stage runs in a fresh subprocess so its peak resident memory
 - ``incremental``: one more week of records (plus late entries about the
   past month) loaded as a new batch, then ``build_features`` again: it reads
   the record cache and only the new batch from SQLite.
+
+Why rounds: the machine this runs on is a shared, noisy 2-core VM on which
+memory is dear: faulting in fresh pages costs about 2–3 s of system time per
+GB (touching 15 GB took 51 s and then 40 s of system time, twice in a row;
+a rebuild allocates ~4.4 GB of pages and spends 6–9 s in the kernel), and
+how much a stage pays depends on what the kernel has free at that moment. A
+single run per stage, and the order the stages ran in, moved the
+rebuild/reference ratio between 2.5x and 4.7x for the same code. So right
+after generating, a pristine copy of the database is taken
+(``concord.pristine.db``, through SQLite's backup API since the database is in
+WAL mode), and ``--repeat`` rounds each run ``reference``, then ``full`` on a
+fresh state (the pristine database restored over ``concord.db``, ``data/``
+deleted), then ``rebuild`` on the state ``full`` left; each ratio is taken
+within its round, between stages measured minutes apart, and the median over
+rounds reported with its range. ``stages`` runs once, first in round 1, on the
+pristine state (it reads the database only). Then the week is added once, the
+database and ``data/`` are saved to ``incremental-base/``, and ``incremental``
+runs ``--repeat`` times, each on that state restored (restoring is not timed);
+run *i* is paired with round *i*. Every stage's JSON line is printed with its
+round, then a table per round with the medians, and a warning (exit status 1)
+if the repeated builds disagree on what they recomputed.
 """
 
 from __future__ import annotations
@@ -40,7 +62,9 @@ import argparse
 import datetime as dt
 import json
 import resource
+import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -259,8 +283,6 @@ def stage(name: str, work: Path) -> dict:
         extra["groups"] = n
     elif name in ("full", "rebuild", "incremental"):
         if name == "rebuild":  # every panel file written anew (the record cache stays: it is what a rebuild reads)
-            import shutil
-
             for sub in ("parts", "labels"):
                 shutil.rmtree(work / "data" / "features" / "week" / sub, ignore_errors=True)
             began = time.perf_counter()
@@ -298,10 +320,99 @@ def _reader() -> str:
         return "sqlite3 DB-API cursor"
 
 
-def _run(name: str, work: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--stage", name, "--workdir", str(work)], check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _run(name: str, work: Path, *, round_: int) -> dict:
+    """Run one stage in a fresh subprocess and print its JSON line (tagged with its round) as soon as it ends."""
+    out = subprocess.run([sys.executable, __file__, "--stage", name, "--workdir", str(work)], capture_output=True, text=True)
+    if out.returncode:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"stage {name} (round {round_}) failed with exit status {out.returncode}")
+    result = {"round": round_, **json.loads(out.stdout.strip().splitlines()[-1])}
+    print(json.dumps(result, default=str), flush=True)
+    return result
+
+
+def _copy_db(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API: the database is in WAL mode, and the API takes the pages the WAL holds too."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    target.unlink(missing_ok=True)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _restore(work: Path, *, db: Path, data: Path | None) -> None:
+    """Put ``db`` back as ``concord.db`` and ``data`` (or nothing) as ``data/``, so a stage sees the same state every time.
+
+    Not timed: each stage runs in its own subprocess afterwards. A stale ``-wal`` file would be replayed onto the copy, so
+    it goes first; the saved copies are closed, complete databases, so copying the file is enough.
+    """
+    for suffix in ("-wal", "-shm"):
+        Path(f"{work / 'concord.db'}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(db, work / "concord.db")
+    shutil.rmtree(work / "data", ignore_errors=True)
+    if data is not None:
+        shutil.copytree(data, work / "data")
+
+
+def _same(runs: list[dict], keys: tuple[str, ...]) -> list[str]:
+    """Where runs of one stage disagree on ``keys`` (they should not: each starts from the same saved state)."""
+    return [f"{runs[0]['stage']}: {key} differs between rounds: {[r.get(key) for r in runs]}"
+            for key in keys if len({json.dumps(r.get(key), default=str) for r in runs}) > 1]
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    """Plain right-aligned columns: readable in a log file, where a terminal table would wrap."""
+    widths = [max(len(c) for c in column) for column in zip(header, *rows)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in (header, *rows)]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def summarize(rounds: list[dict[str, dict]], stages: dict) -> str:
+    """Per-round times, ratios and peaks, their medians, and the one-line summary (medians and min–max of the main ratios).
+
+    A ratio is taken within a round (stages measured minutes apart on the same machine state), then the median taken
+    over rounds; the incremental run with the same index is paired with each round's cold build and rebuild.
+    """
+    cols = {
+        "reference s": lambda r: r["reference"]["seconds"],
+        "rebuild s": lambda r: r["rebuild"]["seconds"],
+        "rebuild/ref": lambda r: r["rebuild"]["seconds"] / r["reference"]["seconds"],
+        "cold s": lambda r: r["full"]["seconds"],
+        "cold/ref": lambda r: r["full"]["seconds"] / r["reference"]["seconds"],
+        "incr s": lambda r: r["incremental"]["seconds"],
+        "incr/cold": lambda r: r["incremental"]["seconds"] / r["full"]["seconds"],
+        "incr/rebuild": lambda r: r["incremental"]["seconds"] / r["rebuild"]["seconds"],
+        "ref MB": lambda r: r["reference"]["peak_mb"],
+        "rebuild MB": lambda r: r["rebuild"]["peak_mb"],
+        "cold MB": lambda r: r["full"]["peak_mb"],
+        "incr MB": lambda r: r["incremental"]["peak_mb"],
+    }
+    fmt = {"incr/cold": "{:.3f}", "incr/rebuild": "{:.3f}", "incr s": "{:.2f}", "reference s": "{:.2f}"}
+    values = {name: [get(r) for r in rounds] for name, get in cols.items()}
+    med = {name: statistics.median(v) for name, v in values.items()}
+
+    def cell(name: str, v: float) -> str:
+        return fmt.get(name, "{:.0f}" if name.endswith("MB") else "{:.1f}").format(v)
+
+    body = [[str(i + 1)] + [cell(name, values[name][i]) for name in cols] for i in range(len(rounds))]
+    body.append(["median"] + [cell(name, med[name]) for name in cols])
+    table = _table(body, ["round", *cols])
+    ref1 = rounds[0]["reference"]["seconds"]
+    lo_hi = {name: (min(values[name]), max(values[name])) for name in ("rebuild/ref", "incr/cold")}
+    line = (f"medians over {len(rounds)} rounds: reference {med['reference s']:.2f} s; "
+            f"full rebuild from the record cache {med['rebuild s']:.1f} s ({med['rebuild/ref']:.1f}x the reference, "
+            f"range {lo_hi['rebuild/ref'][0]:.1f}–{lo_hi['rebuild/ref'][1]:.1f}x); "
+            f"cold full build from SQLite {med['cold s']:.1f} s ({med['cold/ref']:.1f}x); "
+            f"in-memory compute {stages['compute_seconds']:.1f} s ({stages['compute_seconds'] / ref1:.1f}x round 1's reference); "
+            f"reading SQLite {stages['read_seconds']:.1f} s (once, round 1); incremental {med['incr s']:.2f} s "
+            f"({med['incr/cold']:.3f} of the cold build, range {lo_hi['incr/cold'][0]:.3f}–{lo_hi['incr/cold'][1]:.3f}; "
+            f"{med['incr/rebuild']:.3f} of the rebuild); "
+            f"peak memory full {med['cold MB']:.0f} MB, rebuild {med['rebuild MB']:.0f} MB, incremental {med['incr MB']:.0f} MB")
+    return f"{table}\n{line}"
 
 
 def main() -> int:
@@ -309,29 +420,48 @@ def main() -> int:
     parser.add_argument("--areas", type=int, default=5000)
     parser.add_argument("--weeks", type=int, default=260)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/concord-features-bench"))
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of reference, cold build and rebuild; incremental runs")
     parser.add_argument("--stage", choices=["reference", "full", "stages", "rebuild", "incremental"])
     args = parser.parse_args()
+    work: Path = args.workdir
     if args.stage:
-        print(json.dumps(stage(args.stage, args.workdir), default=str))
+        print(json.dumps(stage(args.stage, work), default=str))
         return 0
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     began = time.perf_counter()
-    made = generate(args.workdir, n_areas=args.areas, weeks=args.weeks)
+    made = generate(work, n_areas=args.areas, weeks=args.weeks)
     print(f"generated {made} in {time.perf_counter() - began:.0f} s", flush=True)
-    results = {name: _run(name, args.workdir) for name in ("reference", "stages", "full", "rebuild")}
-    made = add_week(args.workdir, n_areas=args.areas, weeks=args.weeks)
+    pristine = work / "concord.pristine.db"
+    _copy_db(work / "concord.db", pristine)
+    rounds: list[dict[str, dict]] = []
+    stages: dict = {}
+    for i in range(1, args.repeat + 1):
+        _restore(work, db=pristine, data=None)
+        if i == 1:  # reads the database only (no record cache), so the pristine state is the one it needs
+            stages = _run("stages", work, round_=i)
+        rounds.append({"reference": _run("reference", work, round_=i)})
+        _restore(work, db=pristine, data=None)
+        rounds[-1]["full"] = _run("full", work, round_=i)
+        rounds[-1]["rebuild"] = _run("rebuild", work, round_=i)  # on the state the cold build left
+    made = add_week(work, n_areas=args.areas, weeks=args.weeks)
     print(f"added a week: {made}", flush=True)
-    results["incremental"] = _run("incremental", args.workdir)
-    ref, full, again, inc, st = (results[k] for k in ("reference", "full", "rebuild", "incremental", "stages"))
-    for name, r in results.items():
-        print(json.dumps(r, default=str))
-    print(f"reference {ref['seconds']:.2f} s; "
-          f"full rebuild from the record cache {again['seconds']:.1f} s ({again['seconds'] / ref['seconds']:.1f}x the reference); "
-          f"cold full build from SQLite {full['seconds']:.1f} s ({full['seconds'] / ref['seconds']:.1f}x); "
-          f"in-memory compute {st['compute_seconds']:.1f} s ({st['compute_seconds'] / ref['seconds']:.1f}x); "
-          f"reading SQLite {st['read_seconds']:.1f} s; incremental {inc['seconds']:.2f} s "
-          f"({inc['seconds'] / full['seconds']:.3f} of the cold build, {inc['seconds'] / again['seconds']:.3f} of the rebuild); "
-          f"peak memory full {full['peak_mb']:.0f} MB, rebuild {again['peak_mb']:.0f} MB, incremental {inc['peak_mb']:.0f} MB")
-    return 0
+    base = work / "incremental-base"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir()
+    _copy_db(work / "concord.db", base / "concord.db")
+    shutil.copytree(work / "data", base / "data")
+    for i, r in enumerate(rounds, start=1):
+        _restore(work, db=base / "concord.db", data=base / "data")
+        r["incremental"] = _run("incremental", work, round_=i)
+    problems = [p for name in ("full", "rebuild", "incremental")
+                for p in _same([r[name] for r in rounds], ("rows", "features", "recomputed_periods", "full", "reason"))]
+    problems += [f"incremental round {i}: reason {r['incremental']['reason']!r}, full={r['incremental']['full']}"
+                 for i, r in enumerate(rounds, start=1) if r["incremental"]["full"] or r["incremental"]["reason"] != "incremental"]
+    print(summarize(rounds, stages))
+    for p in problems:
+        print(f"WARNING {p}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
