@@ -333,8 +333,7 @@ def _run(name: str, work: Path, *, round_: int) -> dict:
 
 def _copy_db(source: Path, target: Path) -> None:
     """A consistent copy through SQLite's backup API: the database is in WAL mode, and the API takes the pages the WAL holds too."""
-    for suffix in ("-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    _drop_wal(target)
     target.unlink(missing_ok=True)
     src, dst = sqlite3.connect(source), sqlite3.connect(target)
     try:
@@ -344,14 +343,19 @@ def _copy_db(source: Path, target: Path) -> None:
         src.close()
 
 
+def _drop_wal(db: Path) -> None:
+    """Remove ``db``'s WAL and shared-memory files: left beside a copied-over database, the WAL would be replayed onto it."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
 def _restore(work: Path, *, db: Path, data: Path | None) -> None:
     """Put ``db`` back as ``concord.db`` and ``data`` (or nothing) as ``data/``, so a stage sees the same state every time.
 
     Not timed: each stage runs in its own subprocess afterwards. A stale ``-wal`` file would be replayed onto the copy, so
     it goes first; the saved copies are closed, complete databases, so copying the file is enough.
     """
-    for suffix in ("-wal", "-shm"):
-        Path(f"{work / 'concord.db'}{suffix}").unlink(missing_ok=True)
+    _drop_wal(work / "concord.db")
     shutil.copyfile(db, work / "concord.db")
     shutil.rmtree(work / "data", ignore_errors=True)
     if data is not None:

@@ -146,7 +146,7 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
         del frame
         if lo > 0:  # a few periods at the end: most windows need only the latest events (FeatureContext.count)
             return encoded.by_event(), dropped
-        return encoded.by_family_area(grid.n_areas), dropped  # every period: families as slices, bins filled in order
+        return encoded.by_family_area(), dropped  # every period: families as slices, bins filled in order
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         prepared = dict(zip(list(snap.frames), pool.map(prepare, list(snap.frames))))
