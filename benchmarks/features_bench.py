@@ -61,6 +61,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import shutil
 import sqlite3
@@ -353,13 +354,16 @@ def _restore(work: Path, *, db: Path, data: Path | None) -> None:
     """Put ``db`` back as ``concord.db`` and ``data`` (or nothing) as ``data/``, so a stage sees the same state every time.
 
     Not timed: each stage runs in its own subprocess afterwards. A stale ``-wal`` file would be replayed onto the copy, so
-    it goes first; the saved copies are closed, complete databases, so copying the file is enough.
+    it goes first; the saved copies are closed, complete databases, so copying the file is enough. The copies are flushed
+    to disk before the stage starts (``os.sync``): otherwise the kernel writes those GBs back while the stage runs, and the
+    stage's own file writes wait behind them (seen as 0.5-0.8 s more in an incremental build's write steps).
     """
     _drop_wal(work / "concord.db")
     shutil.copyfile(db, work / "concord.db")
     shutil.rmtree(work / "data", ignore_errors=True)
     if data is not None:
         shutil.copytree(data, work / "data")
+    os.sync()
 
 
 def _same(runs: list[dict], keys: tuple[str, ...]) -> list[str]:

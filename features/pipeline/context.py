@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Callable
 
 import numpy as np
@@ -16,7 +17,10 @@ import pandas as pd
 
 from features.catalogue import FAMILIES, FeatureSpec, by_name
 from features.labels import collective, cross_level, failure_date, serious_dispute
+from features.pipeline import intervals
 from features.pipeline.grid import BIG, Grid, lookup_codes
+
+COMPILED_FROM = 8  # periods: a block of fewer counts in numpy passes (``FeatureContext.loops``)
 
 
 @dataclass
@@ -152,6 +156,21 @@ class FeatureContext:
             self._memo[("feature", name)] = self.handlers[spec.key[0]](self, spec)
         return self._memo[("feature", name)]
 
+    def loops(self) -> ModuleType:
+        """The counting loops: compiled (``kernels``) for a block of many periods, numpy passes (``intervals``) for a few.
+
+        Both give the same integers. numba's set-up costs 0.5-0.6 s once per
+        process (importing it, loading its registries and the cached loops),
+        more than numpy takes for an incremental week's counts; over a whole
+        panel the compiled loops save seconds and half a GB (docs/adr/0014).
+        Imported here, so neither the API nor an incremental build loads numba.
+        """
+        if self.hi - self.lo < COMPILED_FROM:
+            return intervals
+        from features.pipeline import kernels
+
+        return kernels
+
     def count(self, kind: str, selector: str, window: int, lag: int = 0, event: str = "",
               open_only: bool = False, closed_only: bool = False) -> np.ndarray:
         """Versions of ``kind`` matching ``selector`` in the window, as known at each period.
@@ -159,7 +178,7 @@ class FeatureContext:
         Every version counts over one interval of periods (``intervals``); here
         the intervals are bin indices into the [areas, periods] count array, so
         a count is where intervals close, cumulated and subtracted from where
-        they open, cumulated (one compiled pass each, ``kernels``). The openings
+        they open, cumulated (one pass each, ``loops``). The openings
         depend on the selector and lag only, not the window: all windows of a
         selector share them (``_opened``), and the per-selector bin arrays
         (``_bins``) are made once.
@@ -170,12 +189,10 @@ class FeatureContext:
         # A version counts at t only while t < event + lag + window + 1, so from lo on only
         # events >= lo - lag - window can count: with records ordered by event, a suffix.
         since = self.lo - lag - window if self.lo > 0 and not event and self.records[kind].event_sorted else None
-        from features.pipeline import kernels  # numba loads on the first count, not when the API imports the pipeline
-
         bins, pick = self._bins(kind, selector, event, since)
         opened = self._opened(kind, selector, event, since, lag, closed_only)
         # the window closes after event + lag + window, or when superseded (or past hi), or (open_only) when closed
-        out = kernels.window_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick), lag + 1, closed_only,
+        out = self.loops().window_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick), lag + 1, closed_only,
                                     lag + window + 1, open_only, opened)
         self._memo[memo_key] = out
         return out
@@ -254,11 +271,9 @@ class FeatureContext:
         """Cumulated openings [areas, width], shared by every window of the selector."""
         memo_key = ("opened", kind, selector, event, since, lag, closed_only)
         if memo_key not in self._memo:
-            from features.pipeline import kernels  # see ``count``
-
             bins, pick = self._bins(kind, selector, event, since)
             # the window opens after event + lag, once known (and, closed_only, closed); past ``until`` (or hi) it is empty
-            self._memo[memo_key] = kernels.opening_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick),
+            self._memo[memo_key] = self.loops().opening_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick),
                                                           lag + 1, closed_only, self.grid.n_areas, self.hi - self.lo + 1)
         return self._memo[memo_key]
 

@@ -30,9 +30,7 @@ def known_values(ctx: FeatureContext, column: str) -> np.ndarray:
         at = known_from - ext_lo
         ok = (at >= 0) & (at < width) & frame[column].notna().to_numpy()
         values[area[ok], at[ok]] = frame[column].to_numpy(dtype=np.float64)[ok]  # later rows win
-    from features.pipeline import kernels  # numba loads on first use (FeatureContext.count)
-
-    carried = kernels.carry_forward(values, year - 1)
+    carried = ctx.loops().carry_forward(values, year - 1)
     ctx._memo[memo_key] = carried[:, year:]
     return ctx._memo[memo_key]
 

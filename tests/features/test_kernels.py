@@ -1,4 +1,5 @@
-"""The compiled counting loops give numpy's element-wise integers exactly (docs/adr/0014)."""
+"""Both sets of counting loops, compiled (``kernels``) and numpy (``intervals``), give the element-wise
+integers exactly (docs/adr/0014): which one counts depends only on the size of the block."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.pipeline import kernels
+from features.pipeline import intervals, kernels
+
+LOOPS = pytest.mark.parametrize("loops", [kernels, intervals], ids=["compiled", "numpy"])
 
 
 def _numpy_counts(event, known, until, closed, *, open_shift, close_shift, closed_only, open_only, n_areas, width):
@@ -38,9 +41,10 @@ def bins(draw):
     return event, known, until, closed, n_areas, width
 
 
+@LOOPS
 @settings(max_examples=300, deadline=None)
 @given(bins(), st.integers(1, 5), st.integers(0, 60), st.booleans(), st.booleans(), st.none() | st.integers(0, 2**32 - 1))
-def test_kernels_equal_numpy(drawn, open_shift: int, window: int, closed_only: bool, open_only: bool, picking: int | None) -> None:
+def test_loops_equal_numpy(loops, drawn, open_shift: int, window: int, closed_only: bool, open_only: bool, picking: int | None) -> None:
     """Whole arrays and picked versions (a flag's, read in place) count as numpy counts the copies."""
     event, known, until, closed, n_areas, width = drawn
     close_shift = open_shift + window
@@ -48,8 +52,8 @@ def test_kernels_equal_numpy(drawn, open_shift: int, window: int, closed_only: b
     if picking is not None:
         pick = np.flatnonzero(np.random.default_rng(picking).random(len(event)) < 0.5)
     arrays = (event, known, until, closed)
-    opened = kernels.opening_counts(*arrays, pick, picking is not None, open_shift, closed_only, n_areas, width)
-    out = kernels.window_counts(*arrays, pick, picking is not None, open_shift, closed_only, close_shift, open_only, opened)
+    opened = loops.opening_counts(*arrays, pick, picking is not None, open_shift, closed_only, n_areas, width)
+    out = loops.window_counts(*arrays, pick, picking is not None, open_shift, closed_only, close_shift, open_only, opened)
     if picking is not None:
         event, known, until, closed = (values[pick] for values in arrays)
     _, want_opened, want = _numpy_counts(event, known, until, closed, open_shift=open_shift, close_shift=close_shift,
@@ -59,21 +63,23 @@ def test_kernels_equal_numpy(drawn, open_shift: int, window: int, closed_only: b
     np.testing.assert_array_equal(out, want)
 
 
-def test_a_bin_outside_the_array_is_refused() -> None:
+@LOOPS
+def test_a_bin_outside_the_array_is_refused(loops) -> None:
     """Unchecked, a bad bin would write outside the array; numpy's bincount refused it, so do the loops."""
     one, none = np.array([5], dtype=np.int64), np.zeros(0, dtype=np.int64)
     with pytest.raises(IndexError, match="outside the count array"):
-        kernels.opening_counts(one, one, one, one, none, False, 0, False, 1, 3)
+        loops.opening_counts(one, one, one, one, none, False, 0, False, 1, 3)
     zero = np.array([0], dtype=np.int64)
-    opened = kernels.opening_counts(zero, zero, zero + 1, zero + 1, none, False, 0, False, 1, 3)
+    opened = loops.opening_counts(zero, zero, zero + 1, zero + 1, none, False, 0, False, 1, 3)
     with pytest.raises(IndexError, match="outside the count array"):
-        kernels.window_counts(zero, zero, zero + 9, zero + 9, none, False, 0, False, 9, False, opened)
+        loops.window_counts(zero, zero, zero + 9, zero + 9, none, False, 0, False, 9, False, opened)
 
 
+@LOOPS
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 5), st.integers(1, 30), st.integers(0, 12), st.integers(0, 2**32 - 1))
-def test_carry_forward_is_pandas_ffill(rows: int, width: int, limit: int, seed: int) -> None:
+def test_carry_forward_is_pandas_ffill(loops, rows: int, width: int, limit: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     values = np.where(rng.random((rows, width)) < 0.7, np.nan, rng.normal(size=(rows, width)))
     want = pd.DataFrame(values.T).ffill(limit=limit).to_numpy().T if limit else values
-    np.testing.assert_array_equal(kernels.carry_forward(values, limit), want)
+    np.testing.assert_array_equal(loops.carry_forward(values, limit), want)
