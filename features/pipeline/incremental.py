@@ -95,7 +95,9 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     """Bring the stored ``spec.period`` panel up to date with the database; returns what was done.
 
     ``since`` forces recomputing every period from the one holding that date;
-    ``full`` recomputes (and rewrites) every period and the labels from scratch.
+    ``full`` recomputes (and rewrites) every period and the labels from scratch,
+    and hashes every cached segment (otherwise only those whose size or
+    modification time changed since written: ``record_cache._as_written``).
     The record versions come from the last build's record cache plus the
     batches loaded since (``record_cache``), or from one full read when the
     cache cannot be vouched for; either way the build then works in memory.
@@ -108,7 +110,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     with ThreadPoolExecutor(max_workers=1) as background, \
             Steps(total=len(catalogue(spec.period)) + 4, enabled=progress, what=f"{spec.period} features") as steps:
         clock, timings = [began], {}
-        records = record_cache.read(engine, manifest=prev, data_dir=data_dir, period=spec.period)
+        records = record_cache.read(engine, manifest=prev, data_dir=data_dir, period=spec.period, verify=full)
         timings["read"] = _lap(clock)
         caching = background.submit(record_cache.write, records, data_dir=data_dir, period=spec.period)
         known = Known(records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pandas as pd
@@ -59,6 +60,47 @@ def test_a_changed_or_missing_segment_rebuilds_in_full(full_engine, tmp_path) ->
         _new_week(engine, D(2023, 12, 12 if key == "file" else 19))
         assert build_features(engine, spec=spec, data_dir=tmp_path).full
         _assert_same(engine, tmp_path, spec)
+
+
+def test_segments_as_written_are_not_hashed_but_a_forced_rebuild_hashes_them(full_engine, tmp_path, monkeypatch) -> None:
+    """The quick check (size and modification time as written) stands in for the hash; ``full`` always hashes."""
+    engine, spec = full_engine, PanelSpec()
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    hashed: list[str] = []
+    real = record_cache._sha256
+
+    def spy(path):  # every cached segment hashes wrong: only a segment that is hashed can be found changed
+        hashed.append(path.name)
+        return "0" * 64 if path.suffix == ".arrow" else real(path)
+
+    monkeypatch.setattr(record_cache, "_sha256", spy)
+    _new_week(engine, D(2023, 12, 5))
+    assert build_features(engine, spec=spec, data_dir=tmp_path).reason == "incremental"
+    assert not [name for name in hashed if name.endswith(".arrow")]  # only the new segments, as they were written
+    rebuilt = build_features(engine, spec=spec, data_dir=tmp_path, full=True)
+    assert "record cache segment" in rebuilt.reason and [name for name in hashed if name.endswith(".arrow")]
+    # a segment whose modification time moved is hashed by an incremental build too
+    segment = record_cache.folder(tmp_path, "week") / _manifest(engine, tmp_path)["records"]["segments"]["petitions"][0]["file"]
+    os.utime(segment, ns=(segment.stat().st_atime_ns, segment.stat().st_mtime_ns + 10**9))
+    _new_week(engine, D(2023, 12, 12))
+    again = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert again.full and "record cache segment" in again.reason
+    monkeypatch.undo()
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_an_unreadable_segment_as_written_rebuilds_in_full(full_engine, tmp_path) -> None:
+    """A segment that passes the quick check but cannot be opened is not a cache: every version is read again."""
+    engine, spec = full_engine, PanelSpec()
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    segment = record_cache.folder(tmp_path, "week") / _manifest(engine, tmp_path)["records"]["segments"]["petitions"][0]["file"]
+    stat = segment.stat()
+    segment.write_bytes(segment.read_bytes()[:-1] + b"\0")  # the file's closing magic bytes
+    os.utime(segment, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _new_week(engine, D(2023, 12, 5))
+    rebuilt = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert rebuilt.full and "record cache segment" in rebuilt.reason
+    _assert_same(engine, tmp_path, spec)
 
 
 def test_a_removed_version_rebuilds_in_full(full_engine, tmp_path) -> None:
