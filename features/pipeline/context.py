@@ -18,14 +18,20 @@ import pandas as pd
 from features.catalogue import FAMILIES, FeatureSpec, by_name
 from features.labels import collective, cross_level, failure_date, serious_dispute
 from features.pipeline import intervals
-from features.pipeline.grid import BIG, Grid, lookup_codes
+from features.pipeline.grid import Grid, lookup_codes
 
 COMPILED_FROM = 8  # periods: a block of fewer counts in numpy passes (``FeatureContext.loops``)
+NEVER = np.int32(1 << 30)  # "never" among the int32 period indices of ``Records`` (grid.BIG does not fit)
 
 
 @dataclass
 class Records:
-    """One versioned kind, encoded: one entry per version."""
+    """One versioned kind, encoded: one entry per version.
+
+    Areas and periods are int32 (a missing date is ``NEVER``): half the bytes
+    of int64 to gather into counting order and for the counting loops to
+    read, which is most of what counting costs on a whole panel.
+    """
 
     area: np.ndarray
     event: np.ndarray
@@ -106,17 +112,23 @@ def encode(frame: pd.DataFrame, *, kind: str, grid: Grid) -> tuple[Records, int]
         }
         flags["failed_serious"] = flags["failed"] & flags["serious"]  # labels.failed_serious, the test done once
         flags["origin_known"] = flags["screened"] | flags["reported"]
-        events = {"fail": grid.period_index(failure_date(frame))}
+        events = {"fail": _periods(grid, failure_date(frame))}
     records = Records(
-        area=area, event=grid.period_index(frame["received_on" if kind == "petitions" else "opened_on"]), known_from=grid.period_index(frame["recorded_on"]) + 1,
-        known_until=_plus_one(grid.period_index(frame["superseded_on"])), closed=grid.period_index(frame["closed_on"]),
+        area=area.astype(np.int32), event=_periods(grid, frame["received_on" if kind == "petitions" else "opened_on"]),
+        known_from=_periods(grid, frame["recorded_on"]) + 1, known_until=_plus_one(_periods(grid, frame["superseded_on"])),
+        closed=_periods(grid, frame["closed_on"]),
         family=family, flags=flags, events=events,
     )
     return records, int((~keep).sum())
 
 
+def _periods(grid: Grid, dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Period indices as int32, a missing date (``grid.BIG``) as ``NEVER``."""
+    return np.minimum(grid.period_index(dates), NEVER).astype(np.int32)
+
+
 def _plus_one(index: np.ndarray) -> np.ndarray:
-    return np.where(index == BIG, BIG, index + 1)
+    return np.where(index == NEVER, NEVER, index + 1)
 
 
 @dataclass
@@ -225,7 +237,7 @@ class FeatureContext:
         else:
             mask = self._selector(kind, "family")[first:] == list(FAMILIES).index(what) if how == "fam" \
                 else self._selector(kind, what if how == "flag" else selector)[first:]
-            rows, pick = slice(first, None), np.flatnonzero(mask)
+            rows, pick = slice(first, None), np.flatnonzero(mask).astype(np.int32)
         out = ({name: values[rows] for name, values in encoded.items()}, pick)
         self._memo[memo_key] = out
         return out
@@ -237,12 +249,13 @@ class FeatureContext:
             rec, lo, hi = self.records[kind], self.lo, self.hi
             if event:
                 out = dict(self._encoded(kind, ""))
-                out["event"] = self._base(kind) + self._ordered(rec, rec.events[event])
+                out["event"] = self._base(kind) + np.minimum(self._ordered(rec, rec.events[event]), hi)
             else:
                 base = self._base(kind)
                 closed = self._ordered(rec, rec.closed)
-                closed = np.where(closed >= hi, hi, closed + 1)  # first period it is closed at (BIG: past hi)
-                out = {"from": base + np.maximum(self._ordered(rec, rec.known_from), lo), "event": base + self._ordered(rec, rec.event),
+                closed = np.where(closed >= hi, hi, closed + 1)  # first period it is closed at (NEVER: past hi)
+                # An event after hi counts nowhere in [lo, hi) whether or not it is cut to hi, and cut it cannot overflow.
+                out = {"from": base + np.maximum(self._ordered(rec, rec.known_from), lo), "event": base + np.minimum(self._ordered(rec, rec.event), hi),
                        "until": base + np.clip(self._ordered(rec, rec.known_until), lo, hi), "closed": base + closed}
             self._memo[memo_key] = out
         return self._memo[memo_key]
@@ -251,8 +264,10 @@ class FeatureContext:
         """``area * width - lo`` for every version, in counting order."""
         memo_key = ("base", kind)
         if memo_key not in self._memo:
-            rec = self.records[kind]
-            self._memo[memo_key] = self._ordered(rec, rec.area) * (self.hi - self.lo + 1) - self.lo
+            rec, width = self.records[kind], self.hi - self.lo + 1
+            if self.grid.n_areas * width >= np.iinfo(np.int32).max:
+                raise OverflowError(f"{self.grid.n_areas} areas x {width} periods do not fit the int32 count bins")
+            self._memo[memo_key] = self._ordered(rec, rec.area) * width - self.lo
         return self._memo[memo_key]
 
     def _selector(self, kind: str, name: str) -> np.ndarray:
@@ -278,7 +293,7 @@ class FeatureContext:
         return self._memo[memo_key]
 
 
-_ALL = np.zeros(0, dtype=np.int64)
+_ALL = np.zeros(0, dtype=np.int32)
 
 
 def _picked(pick: np.ndarray | None) -> tuple[np.ndarray, bool]:

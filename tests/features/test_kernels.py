@@ -38,7 +38,7 @@ def bins(draw):
     known = base + rng.integers(0, width, n)
     until = base + rng.integers(0, width, n)
     closed = base + rng.integers(0, width, n)
-    return event, known, until, closed, n_areas, width
+    return *(values.astype(np.int32) for values in (event, known, until, closed)), n_areas, width  # as Records hold them
 
 
 @LOOPS
@@ -48,9 +48,9 @@ def test_loops_equal_numpy(loops, drawn, open_shift: int, window: int, closed_on
     """Whole arrays and picked versions (a flag's, read in place) count as numpy counts the copies."""
     event, known, until, closed, n_areas, width = drawn
     close_shift = open_shift + window
-    pick = np.zeros(0, dtype=np.int64)
+    pick = np.zeros(0, dtype=np.int32)
     if picking is not None:
-        pick = np.flatnonzero(np.random.default_rng(picking).random(len(event)) < 0.5)
+        pick = np.flatnonzero(np.random.default_rng(picking).random(len(event)) < 0.5).astype(np.int32)
     arrays = (event, known, until, closed)
     opened = loops.opening_counts(*arrays, pick, picking is not None, open_shift, closed_only, n_areas, width)
     out = loops.window_counts(*arrays, pick, picking is not None, open_shift, closed_only, close_shift, open_only, opened)
@@ -66,10 +66,10 @@ def test_loops_equal_numpy(loops, drawn, open_shift: int, window: int, closed_on
 @LOOPS
 def test_a_bin_outside_the_array_is_refused(loops) -> None:
     """Unchecked, a bad bin would write outside the array; numpy's bincount refused it, so do the loops."""
-    one, none = np.array([5], dtype=np.int64), np.zeros(0, dtype=np.int64)
+    one, none = np.array([5], dtype=np.int32), np.zeros(0, dtype=np.int32)
     with pytest.raises(IndexError, match="outside the count array"):
         loops.opening_counts(one, one, one, one, none, False, 0, False, 1, 3)
-    zero = np.array([0], dtype=np.int64)
+    zero = np.array([0], dtype=np.int32)
     opened = loops.opening_counts(zero, zero, zero + 1, zero + 1, none, False, 0, False, 1, 3)
     with pytest.raises(IndexError, match="outside the count array"):
         loops.window_counts(zero, zero, zero + 9, zero + 9, none, False, 0, False, 9, False, opened)
