@@ -89,13 +89,6 @@ def failure_date(mediation: pd.DataFrame) -> pd.Series:
     return mediation["closed_on"].fillna(mediation["opened_on"])
 
 
-# The record fields ``event_weights`` reads, by kind: callers pass only these (a copy of millions of versions).
-EVENT_FIELDS = {
-    "petitions": ["area_id", "received_on", "category", "people", "level_reached"],
-    "mediation": ["area_id", "opened_on", "closed_on", "outcome", "dispute_type", "parties", "amount"],
-}
-
-
 def event_weights(spec: LabelSpec, *, petitions: pd.DataFrame, mediation: pd.DataFrame | None) -> list[tuple[pd.Series, np.ndarray, np.ndarray]]:
     """(area_id, event date, weight) triples whose per-period sums make the label.
 

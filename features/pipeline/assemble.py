@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from features.calendar import period_start
 from features.catalogue import WINDOWS, catalogue, history_span
-from features.labels import EVENT_FIELDS, LABEL_OFFSET, event_weights, label_from_events
+from features.labels import LABEL_OFFSET, event_weights, label_from_events
 from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
 from features.pipeline.context import FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
@@ -183,15 +183,17 @@ def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches:
     seen) only the versions that build saw count: a back-dated batch loaded
     since then was not part of what it knew.
     """
-    grid = snap.grid
-    latest = {kind: frame.loc[_latest(frame, kind=kind, known_at=known_at, batches=batches), EVENT_FIELDS[kind]]
-              for kind, frame in snap.frames.items()}
+    grid, frames = snap.grid, snap.frames
     events = np.zeros(grid.n_areas * grid.n_periods)
-    if "petitions" not in latest:
+    if "petitions" not in frames:
         return events.reshape(grid.n_areas, grid.n_periods)
-    for area_ids, dates, weight in event_weights(spec.label, petitions=latest["petitions"], mediation=latest.get("mediation")):
+    # Every version is weighed and those not the latest get no weight: cheaper than copying the latest
+    # versions' fields out of millions (event_weights gives petitions' weights first, then mediation's).
+    weighed = event_weights(spec.label, petitions=frames["petitions"], mediation=frames.get("mediation"))
+    for (area_ids, dates, weight), kind in zip(weighed, ("petitions", "mediation")):
+        latest = _latest(frames[kind], kind=kind, known_at=known_at, batches=batches)
         area, period = grid.area_index(area_ids), grid.period_index(dates)
-        ok = (area >= 0) & (period >= 0) & (period < grid.n_periods) & (weight > 0)
+        ok = (area >= 0) & (period >= 0) & (period < grid.n_periods) & (weight > 0) & latest
         events += np.bincount(area[ok] * grid.n_periods + period[ok], weights=weight[ok], minlength=events.size)
     return events.reshape(grid.n_areas, grid.n_periods)
 

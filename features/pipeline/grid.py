@@ -43,18 +43,17 @@ class Grid:
 
     def period_index(self, dates: pd.Series | np.ndarray) -> np.ndarray:
         """Index of the period holding each date, relative to the first panel period (NaT -> BIG)."""
-        values = pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[ns]"))
-        missing = values.isna()
-        days = values.values.astype("datetime64[D]").astype(np.int64)
+        stamps = np.asarray(dates, dtype="datetime64[ns]")
         origin = self.periods[0]
         if self.period == "month":
+            values = pd.DatetimeIndex(stamps)
             ym = (np.nan_to_num(values.year.to_numpy(dtype=np.float64)) * 12
                   + np.nan_to_num(values.month.to_numpy(dtype=np.float64))).astype(np.int64)
             out = ym - (origin.year * 12 + origin.month)
-        else:
-            out = (days - np.datetime64(origin.date(), "D").astype(np.int64)) // 7
-        out = np.where(missing, BIG, out)
-        return out.astype(np.int64)
+        else:  # whole weeks since the first period's start, on the integers (NaT is int64's minimum, replaced below)
+            nanoseconds = stamps.view(np.int64)
+            out = (nanoseconds - origin.value) // (7 * 86_400 * 10**9)
+        return np.where(np.isnat(stamps), BIG, out).astype(np.int64, copy=False)
 
     def start_of(self, index: int) -> pd.Timestamp:
         """Start of the period ``index`` periods after the first (negative: before the panel)."""

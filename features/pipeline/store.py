@@ -90,7 +90,9 @@ def write_parts(arrays: dict[str, np.ndarray], *, starts: pd.DatetimeIndex, area
 
     def encode(block: np.ndarray, j: int, day: str) -> tuple[str, str]:
         start = pa.array(np.full(n_areas, starts[j].to_datetime64(), dtype="datetime64[ns]"))
-        table = pa.Table.from_arrays([area, start, *[pa.array(block[i]) for i in range(len(names))]], schema=schema)
+        # each feature's row of the block as an Arrow column over the same bytes: pa.array would take 10x as long per column
+        features = [pa.Array.from_buffers(pa.float32(), n_areas, [None, pa.py_buffer(block[i])]) for i in range(len(names))]
+        table = pa.Table.from_arrays([area, start, *features], schema=schema)
         return day, _write(folder, day, _ipc_bytes(table), ".arrow")
 
     def run() -> dict[str, str]:
