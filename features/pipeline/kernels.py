@@ -18,14 +18,19 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _opening(j: int, event: np.ndarray, known: np.ndarray, until: np.ndarray, closed: np.ndarray, shift: int,
-             closed_only: bool) -> int:
-    """The bin where version ``j``'s interval opens: at ``event + shift``, not before the version is known
-    (``known``) nor, with ``closed_only``, before it is closed; past ``until`` it is empty and stays there."""
-    s = max(event[j] + shift, known[j])
+def _opening(event: int, known: int, until: int, closed: int, shift: int, closed_only: bool) -> int:
+    """The bin where a version's interval opens: at ``event + shift``, not before the version is known
+    (``known``) nor, with ``closed_only``, before it is closed; past ``until`` it is empty and stays there.
+
+    It takes one version's values, not the arrays and an index: given the
+    arrays, the loops ran 3.4x slower (measured on 3 M versions), the
+    inlined arrays apparently keeping LLVM from keeping their pointers in
+    registers.
+    """
+    s = max(event + shift, known)
     if closed_only:
-        s = max(s, closed[j])
-    return min(s, until[j])
+        s = max(s, closed)
+    return min(s, until)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,7 +45,8 @@ def opening_counts(event: np.ndarray, known: np.ndarray, until: np.ndarray, clos
     """
     opened = np.zeros(n_areas * width, dtype=np.int32)
     for i in range(len(pick) if use_pick else len(event)):
-        s = _opening(pick[i] if use_pick else i, event, known, until, closed, shift, closed_only)
+        j = pick[i] if use_pick else i
+        s = _opening(event[j], known[j], until[j], closed[j], shift, closed_only)
         if s < 0 or s >= len(opened):  # numpy's bincount would refuse it too; unchecked, it would write elsewhere
             raise IndexError("an interval opens outside the count array")
         opened[s] += 1
@@ -65,7 +71,7 @@ def window_counts(event: np.ndarray, known: np.ndarray, until: np.ndarray, close
         e = min(event[j] + close_shift, until[j])
         if open_only:
             e = min(e, closed[j])
-        e = max(e, _opening(j, event, known, until, closed, open_shift, closed_only))
+        e = max(e, _opening(event[j], known[j], until[j], closed[j], open_shift, closed_only))
         if e >= len(ends):
             raise IndexError("an interval closes outside the count array")
         ends[e] += 1
