@@ -255,7 +255,8 @@ class FeatureContext:
                 closed = self._ordered(rec, rec.closed)
                 closed = np.where(closed >= hi, hi, closed + 1)  # first period it is closed at (NEVER: past hi)
                 # An event after hi counts nowhere in [lo, hi) whether or not it is cut to hi, and cut it cannot overflow.
-                out = {"from": base + np.maximum(self._ordered(rec, rec.known_from), lo), "event": base + np.minimum(self._ordered(rec, rec.event), hi),
+                out = {"from": base + np.maximum(self._ordered(rec, rec.known_from), lo),
+                       "event": base + np.minimum(self._ordered(rec, rec.event), hi),
                        "until": base + np.clip(self._ordered(rec, rec.known_until), lo, hi), "closed": base + closed}
             self._memo[memo_key] = out
         return self._memo[memo_key]

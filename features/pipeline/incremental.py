@@ -29,7 +29,8 @@ from sqlalchemy.engine import Engine
 from features.catalogue import catalogue, catalogue_hash
 from features.pipeline import record_cache, store
 from features.pipeline.assemble import (
-    attach_label, compute_block, known_snapshot, label_change, label_events, panel_grid, present_features, resolve_as_of, to_frame,
+    Snapshot, attach_label, compute_block, known_snapshot, label_change, label_events, panel_grid, present_features, resolve_as_of,
+    to_frame,
 )
 from features.pipeline.known import Known
 from features.pipeline.fingerprint import first_change, fingerprints
@@ -143,14 +144,12 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         cache = caching.result()  # before computing: the versions and the features are never in memory together
         del known, records  # the frames of the snapshot are all the build needs from here
         steps.advance("record cache")
-        if changed is None:
-            events = label_events(snap, spec=spec, known_at=as_of)
-        else:  # the last build's events, corrected for every record read
-            events = label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]),
-                                  batches=prev["batches"])
-            stored = store.read_events(prev, data_dir=data_dir)
-            events[:, : stored.shape[1]] += stored[:, : events.shape[1]]
+        # The labels are weighed in the background thread while the features are computed: it holds its own
+        # view of the frames, which compute_block releases from ``snap`` as it encodes them.
+        labelling = background.submit(_label_events, dataclasses.replace(snap, frames=dict(snap.frames)), spec=spec,
+                                      as_of=as_of, prev=None if changed is None else prev, data_dir=data_dir)
         arrays = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps, release=True)  # frames freed as encoded
+        events = labelling.result()
         timings["compute"] = _lap(clock)
         columns = list(arrays)
         writing = store.write_parts(arrays, starts=grid.periods[lo:], area_ids=grid.area_ids.tolist(), data_dir=data_dir,
@@ -177,6 +176,16 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
                        features=len(columns), full=changed is None, reason=reason, as_of=as_of,
                        first_period=grid.periods[0].date(), last_period=grid.periods[-1].date(),
                        seconds=time.perf_counter() - began, timings=timings)
+
+
+def _label_events(snap: Snapshot, *, spec: PanelSpec, as_of: dt.date, prev: dict | None, data_dir: Path) -> np.ndarray:
+    """Every period's label events: weighed anew (``prev`` None), or the last build's corrected for every record read."""
+    if prev is None:
+        return label_events(snap, spec=spec, known_at=as_of)
+    events = label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"])
+    stored = store.read_events(prev, data_dir=data_dir)
+    events[:, : stored.shape[1]] += stored[:, : events.shape[1]]
+    return events
 
 
 def _lap(clock: list[float]) -> float:
