@@ -12,6 +12,7 @@ known. The versions themselves are read only for the records a build needs.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -103,28 +104,31 @@ class Known:
         earlier of the two dates are read at all (every record the
         restriction keeps has such a version); the exact rule then runs here.
         """
+        with ThreadPoolExecutor(max_workers=len(versions.KINDS)) as pool:  # Arrow and numpy release the GIL for most of it
+            return dict(zip(versions.KINDS, pool.map(lambda kind: self._frame(kind, as_of=as_of, event_from=event_from,
+                                                                              changed_since=changed_since), versions.KINDS)))
+
+    def _frame(self, kind: str, *, as_of: dt.date, event_from: dt.date | None, changed_since: dt.date | None) -> pd.DataFrame:
+        """One kind's frame for ``frames``."""
         bounds = [d for d in (event_from, changed_since) if d is not None]
-        out = {}
-        for kind in versions.KINDS:
-            table = self.records.load(kind, min_reach=_days(min(bounds)) if bounds else None)
-            recorded = self._column(table, "recorded_on")
-            keep = recorded < _days(as_of)
-            if bounds:
-                wanted = np.zeros(len(table), dtype=bool)
-                if event_from is not None:  # closing dates too: a failure counts when the case closes
-                    wanted |= self._column(table, versions.event_column(kind)) >= _days(event_from)
-                    wanted |= self._column(table, "closed_on") >= _days(event_from)
-                if changed_since is not None:
-                    wanted |= recorded >= _days(changed_since)
-                rids = table.column("rid").to_numpy()
-                chosen = np.zeros(rids.max(initial=-1) + 1, dtype=bool)  # every version of a wanted record
-                chosen[rids[wanted]] = True
-                keep &= chosen[rids]
-            picked = table.drop_columns(["reach"])  # without ``record_id``: ``rid`` stands in for it
-            picked = picked.rename_columns(["record_id" if name == "rid" else name for name in picked.column_names])
-            picked = picked if keep.all() else picked.filter(pa.array(keep))
-            out[kind] = _supersede(_from_arrow(picked.select(versions.columns(kind)), codes=None))
-        return out
+        table = self.records.load(kind, min_reach=_days(min(bounds)) if bounds else None)
+        recorded = self._column(table, "recorded_on")
+        keep = recorded < _days(as_of)
+        if bounds:
+            wanted = np.zeros(len(table), dtype=bool)
+            if event_from is not None:  # closing dates too: a failure counts when the case closes
+                wanted |= self._column(table, versions.event_column(kind)) >= _days(event_from)
+                wanted |= self._column(table, "closed_on") >= _days(event_from)
+            if changed_since is not None:
+                wanted |= recorded >= _days(changed_since)
+            rids = table.column("rid").to_numpy()
+            chosen = np.zeros(rids.max(initial=-1) + 1, dtype=bool)  # every version of a wanted record
+            chosen[rids[wanted]] = True
+            keep &= chosen[rids]
+        picked = table.drop_columns(["reach"])  # without ``record_id``: ``rid`` stands in for it
+        picked = picked.rename_columns(["record_id" if name == "rid" else name for name in picked.column_names])
+        picked = picked if keep.all() else picked.filter(pa.array(keep))
+        return _supersede(_from_arrow(picked.select(versions.columns(kind)), codes=None))
 
     @staticmethod
     def _column(table: pa.Table, name: str) -> np.ndarray:
