@@ -189,11 +189,9 @@ class FeatureContext:
 
         Every version counts over one interval of periods (``intervals``); here
         the intervals are bin indices into the [areas, periods] count array, so
-        a count is where intervals close, cumulated and subtracted from where
-        they open, cumulated (one pass each, ``loops``). The openings
-        depend on the selector and lag only, not the window: all windows of a
-        selector share them (``_opened``), and the per-selector bin arrays
-        (``_bins``) are made once.
+        a count is +1 where intervals open and -1 where they close, cumulated
+        along periods (one pass over the versions, ``loops``). The
+        per-selector bin arrays (``_bins``) are made once for all windows.
         """
         memo_key = ("count", kind, selector, window, lag, event, open_only, closed_only)
         if memo_key in self._memo:
@@ -202,10 +200,10 @@ class FeatureContext:
         # events >= lo - lag - window can count: with records ordered by event, a suffix.
         since = self.lo - lag - window if self.lo > 0 and not event and self.records[kind].event_sorted else None
         bins, pick = self._bins(kind, selector, event, since)
-        opened = self._opened(kind, selector, event, since, lag, closed_only)
-        # the window closes after event + lag + window, or when superseded (or past hi), or (open_only) when closed
-        out = self.loops().window_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick), lag + 1, closed_only,
-                                    lag + window + 1, open_only, opened)
+        # The window opens after event + lag, once known (and, closed_only, closed); past ``until`` (or hi) it is empty.
+        # It closes after event + lag + window, or when superseded (or past hi), or (open_only) when closed.
+        out = self.loops().window_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick), lag + 1,
+                                         closed_only, lag + window + 1, open_only, self.grid.n_areas, self.hi - self.lo + 1)
         self._memo[memo_key] = out
         return out
 
@@ -282,16 +280,6 @@ class FeatureContext:
     @staticmethod
     def _ordered(rec: Records, values: np.ndarray) -> np.ndarray:
         return values if rec.order is None else values[rec.order]
-
-    def _opened(self, kind: str, selector: str, event: str, since: int | None, lag: int, closed_only: bool) -> np.ndarray:
-        """Cumulated openings [areas, width], shared by every window of the selector."""
-        memo_key = ("opened", kind, selector, event, since, lag, closed_only)
-        if memo_key not in self._memo:
-            bins, pick = self._bins(kind, selector, event, since)
-            # the window opens after event + lag, once known (and, closed_only, closed); past ``until`` (or hi) it is empty
-            self._memo[memo_key] = self.loops().opening_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick),
-                                                          lag + 1, closed_only, self.grid.n_areas, self.hi - self.lo + 1)
-        return self._memo[memo_key]
 
 
 _ALL = np.zeros(0, dtype=np.int32)

@@ -81,35 +81,26 @@ def _opening(event: np.ndarray, known: np.ndarray, until: np.ndarray, closed: np
     return np.minimum(start, until, out=start)
 
 
-def _cumulated(bins: np.ndarray, n_areas: int, width: int, what: str) -> np.ndarray:
-    """How many of ``bins`` fall in each bin, cumulated over each area's periods; a bin outside is refused."""
-    if len(bins) and (bins.min() < 0 or bins.max() >= n_areas * width):
-        raise IndexError(f"an interval {what} outside the count array")
-    return np.bincount(bins, minlength=n_areas * width).reshape(n_areas, width).cumsum(axis=1, dtype=np.int32)
-
-
 def _chosen(arrays: tuple[np.ndarray, ...], pick: np.ndarray, use_pick: bool) -> tuple[np.ndarray, ...]:
     return tuple(values[pick] for values in arrays) if use_pick else arrays
 
 
-def opening_counts(event: np.ndarray, known: np.ndarray, until: np.ndarray, closed: np.ndarray, pick: np.ndarray,
-                   use_pick: bool, shift: int, closed_only: bool, n_areas: int, width: int) -> np.ndarray:
-    """``kernels.opening_counts`` in numpy."""
-    event, known, until, closed = _chosen((event, known, until, closed), pick, use_pick)
-    return _cumulated(_opening(event, known, until, closed, shift, closed_only), n_areas, width, "opens")
-
-
 def window_counts(event: np.ndarray, known: np.ndarray, until: np.ndarray, closed: np.ndarray, pick: np.ndarray,
-                  use_pick: bool, open_shift: int, closed_only: bool, close_shift: int, open_only: bool,
-                  opened: np.ndarray) -> np.ndarray:
+                  use_pick: bool, open_shift: int, closed_only: bool, close_shift: int, open_only: bool, n_areas: int,
+                  width: int) -> np.ndarray:
     """``kernels.window_counts`` in numpy."""
     event, known, until, closed = _chosen((event, known, until, closed), pick, use_pick)
+    start = _opening(event, known, until, closed, open_shift, closed_only)
     end = np.minimum(event + close_shift, until)
     if open_only:
         np.minimum(end, closed, out=end)
-    np.maximum(end, _opening(event, known, until, closed, open_shift, closed_only), out=end)
-    ended = _cumulated(end, *opened.shape, "closes")
-    return (opened[:, :-1] - ended[:, :-1]).astype(np.float32)
+    np.maximum(end, start, out=end)
+    size = n_areas * width
+    for bins, what in ((start, "opens"), (end, "closes")):
+        if len(bins) and (bins.min() < 0 or bins.max() >= size):
+            raise IndexError(f"an interval {what} outside the count array")
+    marks = np.bincount(start, minlength=size) - np.bincount(end, minlength=size)
+    return marks.reshape(n_areas, width).cumsum(axis=1)[:, :-1].astype(np.float32)
 
 
 def carry_forward(values: np.ndarray, limit: int) -> np.ndarray:

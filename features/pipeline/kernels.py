@@ -1,11 +1,12 @@
-"""Compiled loops for the counting core (``FeatureContext.count``), one pass each.
+"""Compiled loops for the counting core (``FeatureContext.count``) and population's carry-forward.
 
 A count is where each version's interval opens and closes in the [areas,
 periods + 1] bin array, cumulated along periods (``intervals``). In numpy
 that is five passes over millions of versions and three over the count
-array, each with a temporary of its own; these loops do it in one pass each
-with one output array, and release the GIL, so the second thread of
-``compute_block`` counts at the same time (docs/adr/0014).
+array, each with a temporary of its own; here it is one pass over the
+versions and one over the array, with one output, and the loops release the
+GIL, so the second thread of ``compute_block`` counts at the same time
+(docs/adr/0014).
 
 The integers are exactly numpy's: ``tests/features/test_kernels.py`` checks
 them against the element-wise version on random bins.
@@ -34,65 +35,42 @@ def _opening(event: int, known: int, until: int, closed: int, shift: int, closed
 
 
 @numba.njit(cache=True, nogil=True)
-def opening_counts(event: np.ndarray, known: np.ndarray, until: np.ndarray, closed: np.ndarray, pick: np.ndarray,
-                   use_pick: bool, shift: int, closed_only: bool, n_areas: int, width: int) -> np.ndarray:
-    """Openings (``_opening``) cumulated over each area's periods, as int32 [areas, width].
-
-    With ``use_pick`` only the versions at ``pick`` count. Where each one
-    opens is not kept: ``window_counts`` works it out again, which costs
-    less than holding a bin per version for every selector (half a GB on
-    the benchmark city).
-    """
-    opened = np.zeros(n_areas * width, dtype=np.int32)
-    for i in range(len(pick) if use_pick else len(event)):
-        j = pick[i] if use_pick else i
-        s = _opening(event[j], known[j], until[j], closed[j], shift, closed_only)
-        if s < 0 or s >= len(opened):  # numpy's bincount would refuse it too; unchecked, it would write elsewhere
-            raise IndexError("an interval opens outside the count array")
-        opened[s] += 1
-    _cumulate(opened, n_areas, width)
-    return opened.reshape(n_areas, width)
-
-
-@numba.njit(cache=True, nogil=True)
 def window_counts(event: np.ndarray, known: np.ndarray, until: np.ndarray, closed: np.ndarray, pick: np.ndarray,
-                  use_pick: bool, open_shift: int, closed_only: bool, close_shift: int, open_only: bool,
-                  opened: np.ndarray) -> np.ndarray:
+                  use_pick: bool, open_shift: int, closed_only: bool, close_shift: int, open_only: bool, n_areas: int,
+                  width: int) -> np.ndarray:
     """Versions counting at each (area, period) as float32 [areas, width - 1]: opened so far minus closed so far.
 
-    An interval closes at ``event + close_shift``, or earlier when
-    superseded (``until``) or, with ``open_only``, closed; never before it
-    opens. The other arguments are those ``opening_counts`` made ``opened`` with.
+    An interval opens where ``_opening`` says and closes at ``event +
+    close_shift``, or earlier when superseded (``until``) or, with
+    ``open_only``, closed; never before it opens. With ``use_pick`` only the
+    versions at ``pick`` count. One pass marks +1 where each interval opens
+    and -1 where it closes in one scratch array, a second cumulates it along
+    each area's periods: nothing is kept between counts (keeping each
+    selector's cumulated openings for its other windows cost a quarter of a
+    GB of fresh memory on the benchmark city, and a pass of its own).
     """
-    n_areas, width = opened.shape
-    ends = np.zeros(n_areas * width, dtype=np.int32)
+    marks = np.zeros(n_areas * width, dtype=np.int32)
     for i in range(len(pick) if use_pick else len(event)):
         j = pick[i] if use_pick else i
+        s = _opening(event[j], known[j], until[j], closed[j], open_shift, closed_only)
+        if s < 0 or s >= len(marks):  # numpy's bincount would refuse it too; unchecked, it would write elsewhere
+            raise IndexError("an interval opens outside the count array")
         e = min(event[j] + close_shift, until[j])
         if open_only:
             e = min(e, closed[j])
-        e = max(e, _opening(event[j], known[j], until[j], closed[j], open_shift, closed_only))
-        if e >= len(ends):
+        e = max(e, s)
+        if e >= len(marks):
             raise IndexError("an interval closes outside the count array")
-        ends[e] += 1
+        marks[s] += 1
+        marks[e] -= 1
     out = np.empty((n_areas, width - 1), dtype=np.float32)
     for a in range(n_areas):
-        gone = 0
+        total = 0
         row = a * width
         for p in range(width - 1):
-            gone += ends[row + p]
-            out[a, p] = opened[a, p] - gone
+            total += marks[row + p]
+            out[a, p] = total
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _cumulate(counts: np.ndarray, n_areas: int, width: int) -> None:
-    """Cumulative sums along each area's row, in place."""
-    for a in range(n_areas):
-        total = 0
-        for p in range(a * width, (a + 1) * width):
-            total += counts[p]
-            counts[p] = total
 
 
 @numba.njit(cache=True, nogil=True)
