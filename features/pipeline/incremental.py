@@ -108,9 +108,11 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     prev = store.latest_manifest(engine, data_dir=data_dir, period=spec.period)
     # One background thread writes the record cache while the snapshot is made (Arrow's sort, IPC writer and
     # hashing release the GIL); leaving the block waits for it, whatever happens.
-    with ThreadPoolExecutor(max_workers=1) as background, \
+    with ThreadPoolExecutor(max_workers=1) as background, ThreadPoolExecutor(max_workers=1) as loops, \
             Steps(total=len(catalogue(spec.period)) + 4, enabled=progress, what=f"{spec.period} features") as steps:
         clock, timings = [began], {}
+        # Every period will be counted with the compiled loops: numba is set up while the cache is hashed and read.
+        warming = loops.submit(_warm_up) if full or prev is None else None
         records = record_cache.read(engine, manifest=prev, data_dir=data_dir, period=spec.period, verify=full)
         timings["read"] = _lap(clock)
         caching = background.submit(record_cache.write, records, data_dir=data_dir, period=spec.period)
@@ -148,6 +150,8 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         # view of the frames, which compute_block releases from ``snap`` as it encodes them.
         labelling = background.submit(_label_events, dataclasses.replace(snap, frames=dict(snap.frames)), spec=spec,
                                       as_of=as_of, prev=None if changed is None else prev, data_dir=data_dir)
+        if warming is not None:
+            warming.result()
         arrays = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps, release=True)  # frames freed as encoded
         events = labelling.result()
         timings["compute"] = _lap(clock)
@@ -176,6 +180,12 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
                        features=len(columns), full=changed is None, reason=reason, as_of=as_of,
                        first_period=grid.periods[0].date(), last_period=grid.periods[-1].date(),
                        seconds=time.perf_counter() - began, timings=timings)
+
+
+def _warm_up() -> None:
+    from features.pipeline import kernels  # numba loads here, in a thread, not when the API imports the pipeline
+
+    kernels.warm_up()
 
 
 def _label_events(snap: Snapshot, *, spec: PanelSpec, as_of: dt.date, prev: dict | None, data_dir: Path) -> np.ndarray:

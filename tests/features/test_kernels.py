@@ -3,6 +3,10 @@ integers exactly (docs/adr/0014): which one counts depends only on the size of t
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.pipeline import intervals, kernels
+from features.pipeline.context import COMPILED_FROM, FeatureContext
 
 LOOPS = pytest.mark.parametrize("loops", [kernels, intervals], ids=["compiled", "numpy"])
 
@@ -81,3 +86,16 @@ def test_carry_forward_is_pandas_ffill(loops, rows: int, width: int, limit: int,
     values = np.where(rng.random((rows, width)) < 0.7, np.nan, rng.normal(size=(rows, width)))
     want = pd.DataFrame(values.T).ffill(limit=limit).to_numpy().T if limit else values
     np.testing.assert_array_equal(loops.carry_forward(values, limit), want)
+
+
+def test_a_few_periods_count_in_numpy_and_numba_loads_only_where_it_counts() -> None:
+    """numba's set-up (0.5 s a process) is paid by whole-panel builds only: not by an incremental week, nor by the API."""
+    def loops(lo: int, hi: int):
+        return FeatureContext(grid=None, lo=lo, hi=hi, available=set(), records={}).loops()
+
+    assert loops(260, 261) is intervals and loops(0, COMPILED_FROM - 1) is intervals
+    assert loops(0, COMPILED_FROM) is kernels and loops(0, 261) is kernels
+    code = "import sys, api.app, api.cli, features.pipeline; print('numba' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert shown.stdout.strip() == "False"
