@@ -28,6 +28,7 @@ from features.pipeline.known import Known
 from features.pipeline.progress import Steps
 from features.pipeline.spec import BOOKKEEPING, LABEL, PanelSpec, check_panel
 
+_RECORDLESS = ("policy", "population", "seasonality")  # catalogue families that read no petition or mediation
 HANDLERS = {**counts.HANDLERS, **trends.HANDLERS, **resolution.HANDLERS, **population.HANDLERS,
             **spatial.HANDLERS, **seasonality.HANDLERS, **policy.HANDLERS}
 
@@ -131,7 +132,8 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
     """Every present catalogue feature for periods [lo, hi), as [areas, periods] float32 arrays.
 
     The two record kinds are encoded side by side, and the mediation
-    features (``med_…``) are computed in a second thread while this one
+    features (``med_…``) and those that read no records (policies,
+    population, season) are computed in a second thread while this one
     computes the others: numpy releases the GIL in most of the passes, so
     both cores work. With ``release`` each kind's frame leaves
     ``snap.frames`` once encoded (for a caller that has taken what else it
@@ -158,10 +160,12 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
                              first_known=first_known(event=grid.period_index(fe["first_on"]),
                                                      known_from=grid.period_index(fe["recorded_on"]) + 1, lo=lo, hi=hi))
         specs = [spec for spec in catalogue(grid.period) if ctx.present(spec)]
-        # Features that read mediation only (by name) go to the second thread; the others that may read
-        # mediation (lags of mediation features, escalations) wait for it, so no count is computed
-        # twice (it would only cost time: the memo is a dict, and every entry is the same whoever sets it).
-        side = [spec.name for spec in specs if spec.name.startswith("med_")]
+        # Features that read mediation only (by name), and those that read no records at all (policies,
+        # population, season), go to the second thread: about as much work as the petitions' features in
+        # this one. The others that may read mediation (lags of mediation features, escalations) wait for
+        # it, so no count is computed twice (it would only cost time: the memo is a dict, and every entry
+        # is the same whoever sets it).
+        side = [spec.name for spec in specs if spec.name.startswith("med_") or spec.family in _RECORDLESS]
         later = [spec.name for spec in specs if spec.name not in side and ("med_" in spec.name or spec.name.startswith("esc_"))]
         mediation = pool.submit(lambda: [ctx.feature(name) for name in side])
         for spec in specs:
