@@ -90,10 +90,11 @@ def failure_date(mediation: pd.DataFrame) -> pd.Series:
 
 
 def event_weights(spec: LabelSpec, *, petitions: pd.DataFrame, mediation: pd.DataFrame | None) -> list[tuple[pd.Series, np.ndarray, np.ndarray]]:
-    """(area_id, event date, weight) triples whose per-period sums make the label.
+    """(area_id, event date, weight) triples whose per-period sums make the label: petitions' first, then mediation's.
 
-    Each frame holds one version per record (whichever the caller chose); the
-    weight is 1 for every event the label counts.
+    The weight is 1 for every event the label counts. The frames may hold
+    several versions of a record: the caller decides which count
+    (``assemble.label_events`` zeroes the weight of all but the latest).
     """
     if spec.kind == "category_count":
         hit = petitions["category"].isin(spec.categories).to_numpy()
