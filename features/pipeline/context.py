@@ -18,10 +18,10 @@ import pandas as pd
 from features.catalogue import FAMILIES, FeatureSpec, by_name
 from features.labels import collective, cross_level, failure_date, serious_dispute
 from features.pipeline import intervals
-from features.pipeline.grid import Grid, lookup_codes
+from features.pipeline.grid import BIG, Grid, lookup_codes
 
 COMPILED_FROM = 8  # periods: a block of fewer counts in numpy passes (``FeatureContext.loops``)
-NEVER = np.int32(1 << 30)  # "never" among the int32 period indices of ``Records`` (grid.BIG does not fit)
+NEVER = np.int32(BIG)  # grid.BIG, "never", among the int32 period indices of ``Records``
 
 
 @dataclass
@@ -123,8 +123,8 @@ def encode(frame: pd.DataFrame, *, kind: str, grid: Grid) -> tuple[Records, int]
 
 
 def _periods(grid: Grid, dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
-    """Period indices as int32, a missing date (``grid.BIG``) as ``NEVER``."""
-    return np.minimum(grid.period_index(dates), NEVER).astype(np.int32)
+    """Period indices as int32 (a missing date is ``grid.BIG``, which fits)."""
+    return grid.period_index(dates).astype(np.int32)
 
 
 def _plus_one(index: np.ndarray) -> np.ndarray:

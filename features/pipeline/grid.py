@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from features.calendar import Period, WeekStart, period_start
 
-BIG = np.int64(1) << 40  # "never": a period index beyond any panel
+BIG = np.int64(1) << 30  # "never": a period index beyond any panel, small enough for the int32 encoded records
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,15 @@ def interval_sum(*, area: np.ndarray, start: np.ndarray, end: np.ndarray, weight
         keep &= weight != 0
     area, s, f = area[keep], s[keep] - lo, f[keep] - lo
     w = None if weight is None else weight[keep]
+    return _covering(area * width + s, area * width + f, weights=w, n_areas=n_areas, width=width)
+
+
+def _covering(opens: np.ndarray, closes: np.ndarray, *, weights: np.ndarray | None, n_areas: int, width: int) -> np.ndarray:
+    """[areas, width - 1] float32 sums over the intervals covering each bin: +weight where each interval
+    opens, -weight where it closes (bins ``area * width + period - lo``), cumulated along each area's periods."""
     size = n_areas * width
-    diff = np.bincount(area * width + s, weights=w, minlength=size)
-    diff = diff - np.bincount(area * width + f, weights=w, minlength=size)
-    return np.cumsum(diff.reshape(n_areas, width), axis=1)[:, :-1].astype(np.float32)
+    marks = np.bincount(opens, weights=weights, minlength=size) - np.bincount(closes, weights=weights, minlength=size)
+    return np.cumsum(marks.reshape(n_areas, width), axis=1)[:, :-1].astype(np.float32)
 
 
 def last_event(*, area: np.ndarray, event: np.ndarray, n_areas: int, lo: int, hi: int) -> np.ndarray:
@@ -95,12 +100,10 @@ def window_counts(event: np.ndarray, known: np.ndarray, until: np.ndarray, close
     if open_only:
         np.minimum(end, closed, out=end)
     np.maximum(end, start, out=end)
-    size = n_areas * width
     for bins, what in ((start, "opens"), (end, "closes")):
-        if len(bins) and (bins.min() < 0 or bins.max() >= size):
+        if len(bins) and (bins.min() < 0 or bins.max() >= n_areas * width):
             raise IndexError(f"an interval {what} outside the count array")
-    marks = np.bincount(start, minlength=size) - np.bincount(end, minlength=size)
-    return marks.reshape(n_areas, width).cumsum(axis=1)[:, :-1].astype(np.float32)
+    return _covering(start, end, weights=None, n_areas=n_areas, width=width)
 
 
 def carry_forward(values: np.ndarray, limit: int) -> np.ndarray:
