@@ -189,12 +189,22 @@ def _warm_up() -> None:
 
 
 def _label_events(snap: Snapshot, *, spec: PanelSpec, as_of: dt.date, prev: dict | None, data_dir: Path) -> np.ndarray:
-    """Every period's label events: weighed anew (``prev`` None), or the last build's corrected for every record read."""
+    """Every period's label events: weighed anew (``prev`` None), or the last build's corrected for every record read.
+
+    Periods the last build did not have are weighed anew from every version
+    read: a record it already knew can have its event there (a mediation
+    case recorded with a closing date still to come fails on that date), and
+    the last build dropped such events, outside its periods, so correcting
+    its events by the records that changed would leave them out.
+    """
     if prev is None:
         return label_events(snap, spec=spec, known_at=as_of)
     events = label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"])
     stored = store.read_events(prev, data_dir=data_dir)
-    events[:, : stored.shape[1]] += stored[:, : events.shape[1]]
+    seen = min(stored.shape[1], events.shape[1])
+    events[:, :seen] += stored[:, :seen]
+    if events.shape[1] > seen:  # every record with an event there is read: its event lies within the history span
+        events[:, seen:] = label_events(snap, spec=spec, known_at=as_of)[:, seen:]
     return events
 
 

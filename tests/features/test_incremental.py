@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from features.pipeline import PanelSpec, build_features, build_panel, load_panel
+from features.pipeline import PanelSpec, build_features, build_panel, load_panel, store
 from features.labels import LabelSpec
 from tests.features.factories import D, add_cases, add_petitions, add_population, city, petition, case
 
@@ -34,6 +35,25 @@ def test_incremental_equals_full(full_engine, tmp_path, period: str) -> None:
     again = build_features(engine, spec=spec, data_dir=tmp_path)
     assert not again.full and again.recomputed_periods == 0
     _assert_same(engine, tmp_path, spec)
+
+
+def test_an_event_in_a_period_the_last_build_did_not_have_is_kept(full_engine, tmp_path) -> None:
+    """A case recorded with a closing date still to come fails in a later period: when the panel grows to it,
+    the incremental build's label events equal a full rebuild's, though the case itself did not change."""
+    engine, spec = full_engine, PanelSpec()
+    add_cases(engine, [case(area="S0C1", on=D(2023, 11, 20), recorded=D(2023, 11, 22), outcome="failed",
+                            dispute_type="land_demolition", closed_on=D(2023, 12, 20))])
+    first = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert first.last_period < D(2023, 12, 18)  # the failure lies after the first build's periods
+    before = store.read_events(store.latest_manifest(engine, data_dir=tmp_path, period="week"), data_dir=tmp_path)
+    add_petitions(engine, [petition(area="S1C0", on=D(2023, 12, 18), recorded=D(2023, 12, 21))])
+    second = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not second.full and second.last_period >= D(2023, 12, 18)
+    incremental = store.read_events(store.latest_manifest(engine, data_dir=tmp_path, period="week"), data_dir=tmp_path)
+    build_features(engine, spec=spec, data_dir=tmp_path, full=True)
+    full = store.read_events(store.latest_manifest(engine, data_dir=tmp_path, period="week"), data_dir=tmp_path)
+    np.testing.assert_array_equal(incremental, full)
+    assert full[:, before.shape[1]:].sum() >= 1  # the failure, in a period the first build did not have
 
 
 def test_backdated_records_and_population_recompute_from_their_period(full_engine, tmp_path) -> None:
