@@ -89,6 +89,11 @@ def failure_date(mediation: pd.DataFrame) -> pd.Series:
     return mediation["closed_on"].fillna(mediation["opened_on"])
 
 
+def event_date(frame: pd.DataFrame, *, kind: str) -> pd.Series:
+    """When a record's label event happens: a petition when received, a mediation failure when it ends."""
+    return frame["received_on"] if kind == "petitions" else failure_date(frame)
+
+
 def event_weights(spec: LabelSpec, *, petitions: pd.DataFrame, mediation: pd.DataFrame | None) -> list[tuple[pd.Series, np.ndarray, np.ndarray]]:
     """(area_id, event date, weight) triples whose per-period sums make the label: petitions' first, then mediation's.
 
@@ -98,11 +103,12 @@ def event_weights(spec: LabelSpec, *, petitions: pd.DataFrame, mediation: pd.Dat
     """
     if spec.kind == "category_count":
         hit = petitions["category"].isin(spec.categories).to_numpy()
-        return [(petitions["area_id"], petitions["received_on"].to_numpy(), hit.astype(np.float64))]
-    out = [(petitions["area_id"], petitions["received_on"].to_numpy(),
+        return [(petitions["area_id"], event_date(petitions, kind="petitions").to_numpy(), hit.astype(np.float64))]
+    out = [(petitions["area_id"], event_date(petitions, kind="petitions").to_numpy(),
             (collective(petitions["people"]) | cross_level(petitions["level_reached"])).astype(np.float64))]
     if mediation is not None and len(mediation):
-        out.append((mediation["area_id"], failure_date(mediation).to_numpy(), failed_serious(mediation).astype(np.float64)))
+        out.append((mediation["area_id"], event_date(mediation, kind="mediation").to_numpy(),
+                    failed_serious(mediation).astype(np.float64)))
     return out
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from features.calendar import period_start
 from features.catalogue import WINDOWS, catalogue, history_span
-from features.labels import LABEL_OFFSET, event_weights, label_from_events
+from features.labels import LABEL_OFFSET, event_date, event_weights, label_from_events
 from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
 from features.pipeline.context import FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
@@ -180,14 +180,21 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
     return out
 
 
-def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None) -> np.ndarray:
+def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None,
+                 first_period: int = 0) -> np.ndarray:
     """[areas, periods] label events of the latest versions recorded before ``known_at``.
 
     With ``batches`` (the highest load batch per kind an earlier build had
     seen) only the versions that build saw count: a back-dated batch loaded
-    since then was not part of what it knew.
+    since then was not part of what it knew. With ``first_period`` only the
+    events of that period and later ones are weighed (earlier periods stay
+    zero): the versions whose event lies before it are left out first, so
+    the work is that of the few recent events rather than of every version.
     """
     grid, frames = snap.grid, snap.frames
+    if 0 < first_period < grid.n_periods:
+        start = grid.periods[first_period]
+        frames = {kind: frame[(event_date(frame, kind=kind) >= start).to_numpy()] for kind, frame in frames.items()}
     events = np.zeros(grid.n_areas * grid.n_periods)
     if "petitions" not in frames:
         return events.reshape(grid.n_areas, grid.n_periods)

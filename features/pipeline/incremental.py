@@ -204,7 +204,7 @@ def _label_events(snap: Snapshot, *, spec: PanelSpec, as_of: dt.date, prev: dict
     seen = min(stored.shape[1], events.shape[1])
     events[:, :seen] += stored[:, :seen]
     if events.shape[1] > seen:  # every record with an event there is read: its event lies within the history span
-        events[:, seen:] = label_events(snap, spec=spec, known_at=as_of)[:, seen:]
+        events[:, seen:] = label_events(snap, spec=spec, known_at=as_of, first_period=seen)[:, seen:]
     return events
 
 

@@ -5,7 +5,8 @@ can arrive (a late entry, a correction, a back-filled batch, a case that
 closes after the panel's last period). This one draws the sequence: weekly
 loads of new petitions and cases, late entries, corrections of records of
 earlier batches, closing dates after the recording date, batches dated
-before the last build and population rows, in weekly or monthly panels.
+before the last build and population rows, in weekly or monthly panels,
+with the record cache compacted between batches or not.
 After every batch the stored panel (features and label) must equal
 ``build_panel`` on the same database, and the stored label events those of
 every latest version known now, periods not yet observed included (a label
@@ -18,6 +19,7 @@ import datetime as dt
 import itertools
 import tempfile
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -25,7 +27,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from features.labels import LabelSpec
-from features.pipeline import PanelSpec, build_features, build_panel, load_panel, store
+from features.pipeline import PanelSpec, build_features, build_panel, load_panel, record_cache, store
 from features.pipeline.assemble import label_events, load_snapshot
 from features.storage.tables import areas, feature_builds, mediation_cases, petitions, population
 from tests.features.factories import D, add_cases, add_petitions, add_population, case, city, delete_all, petition
@@ -129,14 +131,15 @@ def test_building_after_every_batch_equals_building_from_scratch(engine) -> None
     examples = 30 if engine.dialect.name == "sqlite" else 8
 
     @settings(max_examples=examples, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
-    @given(history=histories())
-    def check(history: tuple[PanelSpec, list[dict]]) -> None:
+    @given(history=histories(), segments=st.sampled_from([2, 3, record_cache.MAX_SEGMENTS]))
+    def check(history: tuple[PanelSpec, list[dict]], segments: int) -> None:
         spec, batches = history
         for table in (feature_builds, petitions, mediation_cases, population):
             delete_all(engine, table)
         if not _has_areas(engine):
             city(engine)
-        with tempfile.TemporaryDirectory() as folder:
+        # A low segment limit makes builds rewrite the record cache as one segment (compaction) between batches.
+        with tempfile.TemporaryDirectory() as folder, patch.object(record_cache, "MAX_SEGMENTS", segments):
             data_dir = Path(folder)
             for batch in batches:
                 add_petitions(engine, batch["petitions"])
