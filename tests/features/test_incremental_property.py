@@ -6,7 +6,8 @@ closes after the panel's last period). This one draws the sequence: weekly
 loads of new petitions and cases, late entries, corrections of records of
 earlier batches, closing dates after the recording date, batches dated
 before the last build and population rows, in weekly or monthly panels,
-with the record cache compacted between batches or not.
+with the record cache compacted between batches or not, each build asked
+for plainly, from a date on (``--since``) or forced in full (``--full``).
 After every batch the stored panel (features and label) must equal
 ``build_panel`` on the same database, and the stored label events those of
 every latest version known now, periods not yet observed included (a label
@@ -79,7 +80,7 @@ def _corrected(draw, latest: dict, *, make, load: int) -> dict:
 
 @st.composite
 def histories(draw) -> tuple[PanelSpec, list[dict]]:
-    """A panel spec and 2-4 batches: each a dict of new petitions, cases and population rows."""
+    """A panel spec and 2-4 batches: each a dict of new petitions, cases and population rows, and how to build after it."""
     spec = PanelSpec(period=draw(st.sampled_from(["week", "month"])), label=draw(st.sampled_from(LABELS)))
     ids = itertools.count()
     latest: dict[str, dict] = {}  # record id -> its latest version so far
@@ -105,7 +106,9 @@ def histories(draw) -> tuple[PanelSpec, list[dict]]:
         counted.update(keys)  # one population row per area and period start
         for row in pets + cases:
             latest[row.get("petition_id") or row["case_id"]] = row
-        batches.append({"petitions": pets, "cases": cases, "population": pop})
+        # How the build after the batch is asked for: plainly, from a date on (``--since``), or forced in full (``--full``).
+        build = draw(st.sampled_from([{}, {}, {}, {"since": _day(draw(st.integers(0, day)))}, {"full": True}]))
+        batches.append({"petitions": pets, "cases": cases, "population": pop, "build": build})
         if not backfill:
             load += draw(st.integers(5, 28))
     return spec, batches
@@ -145,7 +148,7 @@ def test_building_after_every_batch_equals_building_from_scratch(engine) -> None
                 add_petitions(engine, batch["petitions"])
                 add_cases(engine, batch["cases"])
                 add_population(engine, batch["population"])
-                result = build_features(engine, spec=spec, data_dir=data_dir)
+                result = build_features(engine, spec=spec, data_dir=data_dir, **batch["build"])
                 stored = load_panel(engine, data_dir=data_dir, period=spec.period)
                 pd.testing.assert_frame_equal(stored, build_panel(engine, spec=spec, as_of=result.as_of))
                 manifest = store.latest_manifest(engine, data_dir=data_dir, period=spec.period)
