@@ -104,22 +104,38 @@ def load_snapshot(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid
     return Snapshot(as_of, grid, available, frames, pop, pol, snapshot.first_events(engine, as_of=as_of))
 
 
+Context = tuple[set[str], pd.DataFrame | None, pd.DataFrame | None]  # available fields, population, policies
+
+
+def known_context(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> Context:
+    """What ``load_snapshot`` reads besides the records, for periods [lo, end): small, and read from the database."""
+    available = known.available(as_of=as_of) | snapshot.context_fields(engine, as_of=as_of)
+    if grid.parent.max(initial=-1) >= 0:
+        available.add("areas.parent_id")
+    return available, *_context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
+
+
+def known_frames(known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> dict[str, pd.DataFrame]:
+    """The record versions periods [lo, end) can read, as ``load_snapshot``'s frames, from memory."""
+    event_from, changed_since = _history(spec, grid, lo)
+    return known.frames(as_of=as_of, event_from=event_from, changed_since=changed_since)
+
+
+def assemble_snapshot(known: Known, *, as_of: dt.date, grid: Grid, frames: dict[str, pd.DataFrame], context: Context) -> Snapshot:
+    """A snapshot of ``known_frames`` and ``known_context`` (kinds without a recorded area left out)."""
+    available, pop, pol = context
+    frames = {kind: frame for kind, frame in frames.items() if f"{kind}.area_id" in available}
+    return Snapshot(as_of, grid, available, frames, pop, pol, known.first_events(as_of=as_of))
+
+
 def known_snapshot(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> Snapshot:
     """``load_snapshot`` with the record side taken from memory (the record cache); the rest is small and read
     (in a second thread, while the records are turned into frames)."""
-    def context() -> tuple[set[str], pd.DataFrame | None, pd.DataFrame | None]:
-        available = known.available(as_of=as_of) | snapshot.context_fields(engine, as_of=as_of)
-        if grid.parent.max(initial=-1) >= 0:
-            available.add("areas.parent_id")
-        return available, *_context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
-
     with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(context)
-        event_from, changed_since = _history(spec, grid, lo)
-        frames = known.frames(as_of=as_of, event_from=event_from, changed_since=changed_since)
-        available, pop, pol = reading.result()
-    frames = {kind: frame for kind, frame in frames.items() if f"{kind}.area_id" in available}
-    return Snapshot(as_of, grid, available, frames, pop, pol, known.first_events(as_of=as_of))
+        reading = pool.submit(known_context, engine, known, spec=spec, as_of=as_of, grid=grid, lo=lo)
+        frames = known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=lo)
+        context = reading.result()
+    return assemble_snapshot(known, as_of=as_of, grid=grid, frames=frames, context=context)
 
 
 def present_features(snap: Snapshot) -> list[str]:

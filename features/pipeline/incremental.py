@@ -21,7 +21,9 @@ import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from sqlalchemy.engine import Engine
@@ -29,11 +31,12 @@ from sqlalchemy.engine import Engine
 from features.catalogue import catalogue, catalogue_hash
 from features.pipeline import record_cache, store
 from features.pipeline.assemble import (
-    Snapshot, attach_label, compute_block, known_snapshot, label_change, label_events, panel_grid, present_features, resolve_as_of,
-    to_frame,
+    Context, Snapshot, assemble_snapshot, attach_label, compute_block, known_context, known_frames, known_snapshot, label_change,
+    label_events, panel_grid, present_features, resolve_as_of, to_frame,
 )
 from features.pipeline.known import Known
 from features.pipeline.fingerprint import first_change, fingerprints
+from features.pipeline.grid import Grid
 from features.pipeline.progress import Steps
 from features.pipeline.spec import PanelSpec
 
@@ -82,6 +85,44 @@ def _first_changed(*, spec: PanelSpec, prev: dict | None, as_of: dt.date, since:
     return min(dates), "incremental"
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a build recomputes, decided from the fingerprints."""
+
+    changed: dt.date | None  # earliest knowledge date that differs from the last build; None: every period anew
+    reason: str
+    lo: int  # the first period recomputed
+    fps: dict
+    up_to_date: bool = False  # nothing changed: the last build is still the current one
+
+
+def _plan(*, spec: PanelSpec, prev: dict | None, as_of: dt.date, since: dt.date | None, full: bool,
+          records: record_cache.Records, grid: Grid, fps: dict) -> _Plan:
+    """The plan for these fingerprints (``fps``): from the first changed period on, or in full, and why."""
+    changed, reason = _first_changed(spec=spec, prev=prev, as_of=as_of, since=since, fps=fps)
+    if changed is not None and not records.from_cache:
+        changed, reason = None, records.reason
+    if full:  # a forced rebuild: every period, from the record cache when it can be vouched for
+        changed, reason = None, "full rebuild requested" + (f"; {records.reason}" if records.reason and prev else "")
+    if changed is None:
+        return _Plan(None, reason, 0, fps)
+    if since is None and prev["as_of"] == as_of.isoformat() and prev["fingerprints"] == fps:
+        return _Plan(changed, reason, len(prev["parts"]), fps, up_to_date=True)
+    if str(grid.periods[0].date()) != prev["first_period"] or grid.area_ids.tolist() != prev["areas"]:
+        return _Plan(None, "first period or areas changed", 0, fps)
+    lo = int(grid.period_index(np.array([np.datetime64(changed, "ns")]))[0]) + 1
+    return _Plan(changed, reason, max(0, min(lo, len(prev["parts"]))), fps)
+
+
+def _context_side(engine: Engine, known: Known, *, plan: Callable[..., _Plan], fps: dict, spec: PanelSpec, as_of: dt.date,
+                  grid: Grid) -> tuple[_Plan, Context | None]:
+    """The plan with population's and policies' fingerprints (``fps``: the records'), and the context it reads."""
+    final = plan(fps={**fingerprints(engine, as_of=as_of, versioned=False), **fps})
+    if final.up_to_date:
+        return final, None
+    return final, known_context(engine, known, spec=spec, as_of=as_of, grid=grid, lo=final.lo)
+
+
 def _unchanged(prev: dict, *, data_dir: Path, began: float) -> BuildResult:
     """Nothing was recorded since the last build: it is still the current one."""
     return BuildResult(build_id=prev["build_id"], path=data_dir / store.ROOT / prev["period"], rows=prev["rows"],
@@ -118,26 +159,26 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         caching = background.submit(record_cache.write, records, data_dir=data_dir, period=spec.period)
         known = Known(records)
         as_of = resolve_as_of(engine, spec=spec, as_of=None, known=known)
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the database's group-bys while the cache's answers are merged
-            context_fps = pool.submit(fingerprints, engine, as_of=as_of, versioned=False)
-            fps = known.fingerprints(as_of=as_of)
-            fps = {**context_fps.result(), **fps}
-        changed, reason = _first_changed(spec=spec, prev=prev, as_of=as_of, since=since, fps=fps)
-        if changed is not None and not records.from_cache:
-            changed, reason = None, records.reason
-        if full:  # a forced rebuild: every period, from the record cache when it can be vouched for
-            changed, reason = None, "full rebuild requested" + (f"; {records.reason}" if records.reason and prev else "")
-        if changed is not None and since is None and prev["as_of"] == as_of.isoformat() and prev["fingerprints"] == fps:
+        fps = known.fingerprints(as_of=as_of)
+        grid = panel_grid(engine, spec=spec, as_of=as_of, known=known)  # before the database thread: no two reads at once
+        plan = partial(_plan, spec=spec, prev=prev, as_of=as_of, since=since, full=full, records=records, grid=grid)
+        # The database thread computes population's and policies' fingerprints, then reads what the plan needs of
+        # them; meanwhile the records are turned into frames for the plan the records' own fingerprints give, which
+        # the others can only move earlier (or to a full build): almost always it is the plan. Nothing else reads
+        # the database meanwhile (on SQLite, two libraries must not: ``record_cache.read_all``).
+        guess = plan(fps={**(prev or {}).get("fingerprints", {}), **fps})
+        with ThreadPoolExecutor(max_workers=1) as database:
+            planning = database.submit(_context_side, engine, known, plan=plan, fps=fps, spec=spec, as_of=as_of, grid=grid)
+            frames = None if guess.up_to_date else known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=guess.lo)
+            final, context = planning.result()
+        fps = final.fps
+        if final.up_to_date:
             return _unchanged(prev, data_dir=data_dir, began=began)
-        grid = panel_grid(engine, spec=spec, as_of=as_of, known=known)
-        lo = 0
-        if changed is not None:
-            if str(grid.periods[0].date()) != prev["first_period"] or grid.area_ids.tolist() != prev["areas"]:
-                changed, reason = None, "first period or areas changed"
-            else:
-                lo = int(grid.period_index(np.array([np.datetime64(changed, "ns")]))[0]) + 1
-                lo = max(0, min(lo, len(prev["parts"])))
-        snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=grid, lo=lo)
+        changed, reason, lo = final.changed, final.reason, final.lo
+        if frames is None or lo != guess.lo:
+            frames = known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=lo)
+        snap = assemble_snapshot(known, as_of=as_of, grid=grid, frames=frames, context=context)
+        del frames
         if changed is not None and present_features(snap) != prev["columns"]:
             changed, reason, lo = None, "feature set changed", 0
             snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=grid)
