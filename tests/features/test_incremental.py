@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.pipeline import PanelSpec, build_features, build_panel, load_panel, store
+from features.pipeline import PanelSpec, build_features, build_panel, incremental, load_panel, store
 from features.labels import LabelSpec
 from tests.features.factories import D, add_cases, add_petitions, add_population, city, petition, case
 
@@ -64,6 +64,23 @@ def test_backdated_records_and_population_recompute_from_their_period(full_engin
     result = build_features(engine, spec=spec, data_dir=tmp_path)
     assert not result.full
     assert result.periods - 60 < result.recomputed_periods < result.periods
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_a_population_change_before_the_new_records_recomputes_from_its_period(full_engine, tmp_path, monkeypatch) -> None:
+    """The records are turned into frames for the records' own first change while population's fingerprints are
+    read; a population row dated earlier moves the first recomputed period back, and the frames are made again."""
+    engine, spec = full_engine, PanelSpec()
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    add_petitions(engine, [petition(area="S0C1", on=D(2023, 11, 27), recorded=D(2023, 11, 28))])
+    add_population(engine, [dict(area_id="S0C2", period_start=D(2023, 3, 6), residents=15_000)])
+    made = []
+    frames = incremental.known_frames
+    monkeypatch.setattr(incremental, "known_frames", lambda *args, **kw: made.append(kw["lo"]) or frames(*args, **kw))
+    result = build_features(engine, spec=spec, data_dir=tmp_path)
+    lo = (D(2023, 3, 6) - result.first_period).days // 7 + 1  # the week after the population row's
+    assert not result.full and result.recomputed_periods == result.periods - lo
+    assert made[0] > lo and made[-1] == lo  # first the records' plan, then the population's
     _assert_same(engine, tmp_path, spec)
 
 
