@@ -97,13 +97,16 @@ class _Plan:
 
 
 def _plan(*, spec: PanelSpec, prev: dict | None, as_of: dt.date, since: dt.date | None, full: bool,
-          records: record_cache.Records, grid: Grid, fps: dict) -> _Plan:
-    """The plan for these fingerprints (``fps``): from the first changed period on, or in full, and why."""
+          uncached: str, grid: Grid, fps: dict) -> _Plan:
+    """The plan for these fingerprints (``fps``): from the first changed period on, or in full, and why.
+
+    ``uncached`` says why the record cache was not used ("" when it was).
+    """
     changed, reason = _first_changed(spec=spec, prev=prev, as_of=as_of, since=since, fps=fps)
-    if changed is not None and not records.from_cache:
-        changed, reason = None, records.reason
+    if changed is not None and uncached:
+        changed, reason = None, uncached
     if full:  # a forced rebuild: every period, from the record cache when it can be vouched for
-        changed, reason = None, "full rebuild requested" + (f"; {records.reason}" if records.reason and prev else "")
+        changed, reason = None, "full rebuild requested" + (f"; {uncached}" if uncached and prev else "")
     if changed is None:
         return _Plan(None, reason, 0, fps)
     if since is None and prev["as_of"] == as_of.isoformat() and prev["fingerprints"] == fps:
@@ -161,7 +164,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         as_of = resolve_as_of(engine, spec=spec, as_of=None, known=known)
         fps = known.fingerprints(as_of=as_of)
         grid = panel_grid(engine, spec=spec, as_of=as_of, known=known)  # before the database thread: no two reads at once
-        plan = partial(_plan, spec=spec, prev=prev, as_of=as_of, since=since, full=full, records=records, grid=grid)
+        plan = partial(_plan, spec=spec, prev=prev, as_of=as_of, since=since, full=full, uncached=records.reason, grid=grid)
         # The database thread computes population's and policies' fingerprints, then reads what the plan needs of
         # them; meanwhile the records are turned into frames for the plan the records' own fingerprints give, which
         # the others can only move earlier (or to a full build): almost always it is the plan. Nothing else reads
