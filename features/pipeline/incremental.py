@@ -179,6 +179,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
             return _unchanged(prev, data_dir=data_dir, began=began)
         changed, reason, lo = final.changed, final.reason, final.lo
         if frames is None or lo != guess.lo:
+            frames = None  # the guess's frames go before the plan's are made
             frames = known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=lo)
         snap = assemble_snapshot(known, as_of=as_of, grid=grid, frames=frames, context=context)
         del frames
