@@ -19,11 +19,10 @@ import pandas as pd
 import pyarrow as pa
 
 from features.pipeline import versions
-from features.pipeline.record_cache import Records
+from features.pipeline.record_cache import NO_DAY, Records
 from features.pipeline.snapshot import _from_arrow, _supersede
 
 _EPOCH = dt.date(1970, 1, 1)
-_NONE = int(np.iinfo(np.int32).min)  # a NULL date: before everything
 
 
 def _days(when: dt.date) -> int:
@@ -135,4 +134,4 @@ class Known:
         column = table.column(name)
         if not len(column):
             return np.zeros(0, dtype=np.int64)
-        return column.fill_null(_NONE).to_numpy() if column.null_count else column.to_numpy()
+        return column.fill_null(NO_DAY).to_numpy() if column.null_count else column.to_numpy()

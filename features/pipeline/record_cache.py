@@ -42,7 +42,7 @@ from features.pipeline.store import ROOT
 FOLDER = "records"
 FORMAT = 4
 MAX_SEGMENTS = 12  # beyond this many, a build rewrites the kind as one segment
-_NEVER = int(np.iinfo(np.int32).min)
+NO_DAY = int(np.iinfo(np.int32).min)  # a NULL date among the epoch days of cached versions: before every day
 
 
 def folder(data_dir: Path, period: str) -> Path:
@@ -78,11 +78,11 @@ def summarize(table: pa.Table, kind: str) -> dict:
 def with_reach(table: pa.Table) -> pa.Table:
     """Add ``reach``: the latest event, closing or recording day over each record's versions in ``table``."""
     dates = [name for name in ("received_on", "opened_on", "recorded_on", "closed_on") if name in table.column_names]
-    reach = np.maximum.reduce([pc.fill_null(table.column(name), _NEVER).to_numpy() for name in dates]).astype(np.int32)
+    reach = np.maximum.reduce([pc.fill_null(table.column(name), NO_DAY).to_numpy() for name in dates]).astype(np.int32)
     rid = table.column("rid").to_numpy()
     if len(rid):  # only records with several versions (a few %) need the maximum over their versions
         several = np.flatnonzero(np.bincount(rid)[rid] > 1)
-        per_record = np.full(rid.max() + 1, _NEVER, dtype=np.int32)
+        per_record = np.full(rid.max() + 1, NO_DAY, dtype=np.int32)
         np.maximum.at(per_record, rid[several], reach[several])
         reach[several] = per_record[rid[several]]
     return table.append_column(pa.field("reach", pa.int32()), pa.array(reach))
