@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from features.pipeline.context import FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
 from features.pipeline.intervals import first_known
 from features.pipeline.known import Known
+from features.pipeline.population_cache import Population
 from features.pipeline.progress import Steps
 from features.pipeline.spec import BOOKKEEPING, LABEL, PanelSpec, check_panel
 
@@ -80,12 +82,13 @@ def _history(spec: PanelSpec, grid: Grid, lo: int) -> tuple[dt.date | None, dt.d
     return grid.start_of(lo - history_span(spec.period) - 1).date(), grid.start_of(lo - 1).date()
 
 
-def _context(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int,
-             available: set[str]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """Population (from what periods [lo, end) can read) and policies."""
+def _context(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int, available: set[str],
+             people: Population | None = None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Population (from what periods [lo, end) can read; from ``people`` when given) and policies."""
     year = WINDOWS[spec.period]["Y"]
     population_from = grid.start_of(lo - 2 * year - 1).date() if lo > 0 else None  # carried a year, compared a year back
-    pop = snapshot.load_population(engine, since=population_from, as_of=as_of) if "population.residents" in available else None
+    load_population = people.frame if people is not None else partial(snapshot.load_population, engine)
+    pop = load_population(since=population_from, as_of=as_of) if "population.residents" in available else None
     pol = snapshot.load_policies(engine, as_of=as_of) if "policy_areas.area_id" in available else None
     return pop, pol
 
@@ -107,12 +110,14 @@ def load_snapshot(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid
 Context = tuple[set[str], pd.DataFrame | None, pd.DataFrame | None]  # available fields, population, policies
 
 
-def known_context(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> Context:
-    """What ``load_snapshot`` reads besides the records, for periods [lo, end): small, and read from the database."""
+def known_context(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0,
+                  people: Population | None = None) -> Context:
+    """What ``load_snapshot`` reads besides the records, for periods [lo, end): small, and read from the database
+    (population from ``people``, the population cache, when given)."""
     available = known.available(as_of=as_of) | snapshot.context_fields(engine, as_of=as_of)
     if grid.parent.max(initial=-1) >= 0:
         available.add("areas.parent_id")
-    return available, *_context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
+    return available, *_context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available, people=people)
 
 
 def known_frames(known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> dict[str, pd.DataFrame]:
@@ -128,11 +133,12 @@ def assemble_snapshot(known: Known, *, as_of: dt.date, grid: Grid, frames: dict[
     return Snapshot(as_of, grid, available, frames, pop, pol, known.first_events(as_of=as_of))
 
 
-def known_snapshot(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> Snapshot:
+def known_snapshot(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0,
+                   people: Population | None = None) -> Snapshot:
     """``load_snapshot`` with the record side taken from memory (the record cache); the rest is small and read
     (in a second thread, while the records are turned into frames)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(known_context, engine, known, spec=spec, as_of=as_of, grid=grid, lo=lo)
+        reading = pool.submit(known_context, engine, known, spec=spec, as_of=as_of, grid=grid, lo=lo, people=people)
         frames = known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=lo)
         context = reading.result()
     return assemble_snapshot(known, as_of=as_of, grid=grid, frames=frames, context=context)

@@ -31,16 +31,17 @@ VERSIONED = ("petitions", "mediation")
 _GLOBAL = (("areas", areas), ("adjacency", adjacency), ("policy_areas", policy_areas))
 
 
-def fingerprints(engine: Engine, *, as_of: dt.date, versioned: bool = True) -> Fingerprints:
+def fingerprints(engine: Engine, *, as_of: dt.date, skip: tuple[str, ...] = ()) -> Fingerprints:
     """Per kind, per date: [rows, sum of a content column, highest batch]; plus whole-table counts.
 
-    ``versioned=False`` leaves out petitions and mediation cases, for a caller
-    that has every version in memory (``known.Known.fingerprints``).
+    ``skip`` leaves out kinds a caller answers from memory: petitions and
+    mediation cases (``known.Known.fingerprints``), population
+    (``population_cache.Population.fingerprints``).
     """
     out: Fingerprints = {}
     with engine.connect() as connection:
         for kind, table, date_col, sums in _BY_DATE:
-            if not versioned and kind in VERSIONED:
+            if kind in skip:
                 continue
             date = day(table.c[date_col])
             cols = [date, sa.func.count()] + [sa.func.coalesce(sa.func.sum(table.c[s]), 0) for s in sums]

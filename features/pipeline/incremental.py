@@ -29,14 +29,15 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from features.catalogue import catalogue, catalogue_hash
-from features.pipeline import record_cache, store
+from features.pipeline import population_cache, record_cache, store
 from features.pipeline.assemble import (
     Context, Snapshot, assemble_snapshot, attach_label, compute_block, known_context, known_frames, known_snapshot, label_change,
     label_events, panel_grid, present_features, resolve_as_of, to_frame,
 )
 from features.pipeline.known import Known
-from features.pipeline.fingerprint import first_change, fingerprints
+from features.pipeline.fingerprint import VERSIONED, first_change, fingerprints
 from features.pipeline.grid import Grid
+from features.pipeline.population_cache import Population
 from features.pipeline.progress import Steps
 from features.pipeline.spec import PanelSpec
 
@@ -118,12 +119,15 @@ def _plan(*, spec: PanelSpec, prev: dict | None, as_of: dt.date, since: dt.date 
 
 
 def _context_side(engine: Engine, known: Known, *, plan: Callable[..., _Plan], fps: dict, spec: PanelSpec, as_of: dt.date,
-                  grid: Grid) -> tuple[_Plan, Context | None]:
-    """The plan with population's and policies' fingerprints (``fps``: the records'), and the context it reads."""
-    final = plan(fps={**fingerprints(engine, as_of=as_of, versioned=False), **fps})
+                  grid: Grid, prev: dict | None, data_dir: Path) -> tuple[_Plan, Context | None, Population]:
+    """The plan with population's and policies' fingerprints (``fps``: the records'), the context it reads, and the
+    population rows (from the last build's population cache when the database's are the same)."""
+    people = population_cache.read(engine, manifest=prev, data_dir=data_dir, period=spec.period)
+    others = fingerprints(engine, as_of=as_of, skip=(*VERSIONED, "population"))
+    final = plan(fps={**others, "population": people.fingerprints(as_of=as_of), **fps})
     if final.up_to_date:
-        return final, None
-    return final, known_context(engine, known, spec=spec, as_of=as_of, grid=grid, lo=final.lo)
+        return final, None, people
+    return final, known_context(engine, known, spec=spec, as_of=as_of, grid=grid, lo=final.lo, people=people), people
 
 
 def _unchanged(prev: dict, *, data_dir: Path, began: float) -> BuildResult:
@@ -142,7 +146,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     ``since`` forces recomputing every period from the one holding that date;
     ``full`` recomputes (and rewrites) every period and the labels from scratch,
     and hashes every cached segment (otherwise only those whose size or
-    modification time changed since written: ``record_cache._as_written``).
+    modification time changed since written: ``record_cache.as_written``).
     The record versions come from the last build's record cache plus the
     batches loaded since (``record_cache``), or from one full read when the
     cache cannot be vouched for; either way the build then works in memory.
@@ -171,9 +175,10 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         # the database meanwhile (on SQLite, two libraries must not: ``record_cache.read_all``).
         guess = plan(fps={**(prev or {}).get("fingerprints", {}), **fps})
         with ThreadPoolExecutor(max_workers=1) as database:
-            planning = database.submit(_context_side, engine, known, plan=plan, fps=fps, spec=spec, as_of=as_of, grid=grid)
+            planning = database.submit(_context_side, engine, known, plan=plan, fps=fps, spec=spec, as_of=as_of, grid=grid,
+                                       prev=prev, data_dir=data_dir)
             frames = None if guess.up_to_date else known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=guess.lo)
-            final, context = planning.result()
+            final, context, people = planning.result()
         fps = final.fps
         if final.up_to_date:
             return _unchanged(prev, data_dir=data_dir, began=began)
@@ -185,7 +190,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         del frames
         if changed is not None and present_features(snap) != prev["columns"]:
             changed, reason, lo = None, "feature set changed", 0
-            snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=grid)
+            snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=grid, people=people)
         steps.advance("records")
         timings["snapshot"] = _lap(clock)
         cache = caching.result()  # before computing: the versions and the features are never in memory together
@@ -215,10 +220,11 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     manifest = {**_identity(spec), "as_of": as_of.isoformat(), "first_period": str(grid.periods[0].date()),
                 "last_period": str(grid.periods[-1].date()), "rows": grid.n_areas * grid.n_periods,
                 "areas": grid.area_ids.tolist(), "columns": columns, "parts": parts, "labels": labels_file,
-                "events": events_file, "fingerprints": fps, "records": cache,
+                "events": events_file, "fingerprints": fps, "records": cache, "population": people.entry,
                 "batches": {kind: max((v[-1] for v in fps[kind].values()), default=-1) for kind in ("petitions", "mediation")}}
     build_id = store.record_build(engine, data_dir=data_dir, manifest=manifest)
     record_cache.prune(data_dir=data_dir, period=spec.period, keep=cache)
+    population_cache.prune(data_dir=data_dir, period=spec.period, keep=people.entry)
     timings["manifest"] = _lap(clock)
     return BuildResult(build_id=build_id, path=data_dir / store.ROOT / spec.period, rows=manifest["rows"],
                        areas=grid.n_areas, periods=grid.n_periods, recomputed_periods=grid.n_periods - lo,

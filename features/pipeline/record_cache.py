@@ -203,7 +203,7 @@ def read_all(engine: Engine, reason: str = "") -> Records:
     return _summarized(Records(segments={kind: [] for kind in versions.KINDS}, delta=delta, reason=reason))
 
 
-def _sha256(path: Path) -> str | None:
+def file_sha256(path: Path) -> str | None:
     """The file's SHA-256 (None when it cannot be read); ``hashlib`` lets other threads run meanwhile."""
     try:
         with pa.memory_map(str(path)) as mapped:
@@ -216,7 +216,7 @@ def _open(entry: dict, *, where: Path, kind: str) -> Segment | None:
     """The segment's columns over the mapped file (nothing decoded) and its summary, if both are the listed ones."""
     try:
         table = pa.ipc.open_file(pa.memory_map(str(where / entry["file"]))).read_all()
-    except (OSError, pa.ArrowException):  # not hashed (``_as_written``) and not an Arrow file any more
+    except (OSError, pa.ArrowException):  # not hashed (``as_written``) and not an Arrow file any more
         return None
     if len(table) != entry["rows"] or versions.plain(table.schema) != cache_schema(kind):
         return None
@@ -257,8 +257,8 @@ def _delta_rids(delta: pa.Table, segments: list[Segment], start: int) -> pa.Arra
     return pc.if_else(pc.is_valid(position), old, fresh)
 
 
-def _as_written(item: dict, path: Path) -> bool:
-    """The file still has the size and modification time it had when written (``_write_segment`` noted them).
+def as_written(item: dict, path: Path) -> bool:
+    """The file still has the size and modification time it had when written (``write_arrow`` noted them).
 
     Checking that instead of hashing ~800 MB saves an incremental build of
     the benchmark city a quarter of a second; it is the quick check of
@@ -276,7 +276,7 @@ def _as_written(item: dict, path: Path) -> bool:
 def read(engine: Engine, *, manifest: dict | None, data_dir: Path, period: str, verify: bool = False) -> Records:
     """The last build's cached versions plus the database's newer batches; a full read when in doubt.
 
-    Segments are hashed when ``verify`` or when they are not as written (``_as_written``).
+    Segments are hashed when ``verify`` or when they are not as written (``as_written``).
     """
     if manifest is None:
         return read_all(engine)
@@ -286,8 +286,8 @@ def read(engine: Engine, *, manifest: dict | None, data_dir: Path, period: str, 
     where = folder(data_dir, period)
     listed = {kind: entry["segments"].get(kind, []) for kind in versions.KINDS}
     with ThreadPoolExecutor(max_workers=1) as pool:  # hash the segments while the database answers
-        digests = {item["file"]: pool.submit(_sha256, where / item["file"]) for items in listed.values() for item in items
-                   if verify or not _as_written(item, where / item["file"])}
+        digests = {item["file"]: pool.submit(file_sha256, where / item["file"]) for items in listed.values() for item in items
+                   if verify or not as_written(item, where / item["file"])}
         new = {}
         for kind in versions.KINDS:
             mark = int(entry["watermark"][kind])
@@ -315,17 +315,27 @@ def _write_segment(table: pa.Table, *, where: Path, kind: str, summary: dict | N
     """Arrow IPC, uncompressed, text as dictionaries: the next build maps the bytes instead of decoding them."""
     table = versions.as_dictionaries(table.sort_by("reach"), kind)  # recent records together at the end
     table = table.unify_dictionaries().combine_chunks()  # one dictionary per column, as the file format wants
-    tmp = where / f".{kind}-{uuid.uuid4().hex}.tmp"
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    digest = _sha256(tmp)
-    name = f"{kind}-{digest[:16]}"
-    tmp.replace(where / f"{name}.arrow")  # content-addressed: an existing file of that name holds the same bytes
-    written = (where / f"{name}.arrow").stat()
+    entry = write_arrow(table, where=where, stem=kind)
+    name = entry["file"].removesuffix(".arrow")
     summary = json.dumps(summary if summary is not None else summarize(table, kind), separators=(",", ":")).encode()
     (where / f"{name}.json").write_bytes(summary)
-    return {"file": f"{name}.arrow", "rows": len(table), "sha256": digest, "summary": f"{name}.json",
-            "summary_sha256": hashlib.sha256(summary).hexdigest(), "size": written.st_size, "mtime_ns": written.st_mtime_ns}
+    return {**entry, "summary": f"{name}.json", "summary_sha256": hashlib.sha256(summary).hexdigest()}
+
+
+def write_arrow(table: pa.Table, *, where: Path, stem: str) -> dict:
+    """``table`` as an uncompressed Arrow IPC file named by its content; returns what vouches for it later.
+
+    The entry (file, rows, SHA-256, size, modification time) is what
+    ``as_written`` and ``file_sha256`` check before a later build maps the file.
+    """
+    tmp = where / f".{stem}-{uuid.uuid4().hex}.tmp"
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    digest = file_sha256(tmp)
+    name = f"{stem}-{digest[:16]}.arrow"
+    tmp.replace(where / name)  # content-addressed: an existing file of that name holds the same bytes
+    written = (where / name).stat()
+    return {"file": name, "rows": len(table), "sha256": digest, "size": written.st_size, "mtime_ns": written.st_mtime_ns}
 
 
 def write(records: Records, *, data_dir: Path, period: str) -> dict:

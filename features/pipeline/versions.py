@@ -94,7 +94,11 @@ def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
 
 def conform(table: pa.Table, kind: str) -> pa.Table:
     """``table`` (as some reader returned it) in the schema of ``kind``, without the ``rid``."""
-    target = schema(kind, with_rid=False)
+    return conform_to(table, schema(kind, with_rid=False))
+
+
+def conform_to(table: pa.Table, target: pa.Schema) -> pa.Table:
+    """``table``'s columns named in ``target``, cast to its types whatever the backend and driver gave."""
     arrays = [_cast(table.column(field.name), field.type) for field in target]
     return pa.Table.from_arrays(arrays, schema=target)
 
@@ -123,12 +127,15 @@ def read(engine: Engine, *, kind: str, after_batch: int | None = None) -> pa.Tab
     statement = sa.select(*cols)
     if after_batch is not None:  # served by the batch_id index (migration 0007)
         statement = statement.where(table.c.batch_id > after_batch)
+    return conform(fetch(engine, statement), kind)
+
+
+def fetch(engine: Engine, statement: sa.Select) -> pa.Table:
+    """``statement``'s rows as Arrow, as the driver typed them: through ADBC, or else the DB-API cursor."""
     with engine.connect() as connection:
         sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
         raw = read_arrow(connection, sql)
-        if raw is None:
-            raw = _cursor_table(connection, sql)
-    return conform(raw, kind)
+        return raw if raw is not None else _cursor_table(connection, sql)
 
 
 def count_upto(engine: Engine, *, kind: str, batch: int) -> int:

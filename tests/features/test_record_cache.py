@@ -67,13 +67,13 @@ def test_segments_as_written_are_not_hashed_but_a_forced_rebuild_hashes_them(ful
     engine, spec = full_engine, PanelSpec()
     build_features(engine, spec=spec, data_dir=tmp_path)
     hashed: list[str] = []
-    real = record_cache._sha256
+    real = record_cache.file_sha256
 
     def spy(path):  # every cached segment hashes wrong: only a segment that is hashed can be found changed
         hashed.append(path.name)
         return "0" * 64 if path.suffix == ".arrow" else real(path)
 
-    monkeypatch.setattr(record_cache, "_sha256", spy)
+    monkeypatch.setattr(record_cache, "file_sha256", spy)
     _new_week(engine, D(2023, 12, 5))
     assert build_features(engine, spec=spec, data_dir=tmp_path).reason == "incremental"
     assert not [name for name in hashed if name.endswith(".arrow")]  # only the new segments, as they were written
