@@ -65,7 +65,7 @@ class Records:
         """
         order = _stable_order(self.area)  # by area, then (stable) by family
         order = order[_stable_order(self.family[order])]
-        bounds = np.searchsorted(self.family[order], np.arange(len(FAMILIES) + 1), side="left")
+        bounds = np.searchsorted(self.family[order], np.arange(len(FAMILIES) + 1, dtype=self.family.dtype), side="left")
         return dataclasses.replace(self, order=order, family_bounds=bounds)
 
 
@@ -224,7 +224,8 @@ class FeatureContext:
         if memo_key in self._memo:
             return self._memo[memo_key]
         rec, encoded = self.records[kind], self._encoded(kind, event)
-        first = int(np.searchsorted(rec.event, since, side="left")) if since is not None else 0
+        # ``since`` in the array's own type: a Python int would have numpy copy the whole array to int64 first (1 ms a call)
+        first = int(np.searchsorted(rec.event, rec.event.dtype.type(since), side="left")) if since is not None else 0
         how, _, what = selector.partition(":")
         pick: np.ndarray | None = None
         if selector == "total":

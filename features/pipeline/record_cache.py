@@ -144,7 +144,7 @@ def _wanted(part: pa.Table, wanted: np.ndarray, reach: np.ndarray, min_reach: in
     """
     if len(reach) < 2 or not (reach[1:] >= reach[:-1]).all():  # the delta read this time is not sorted
         return part.filter(pa.array(wanted))
-    tail = int(np.searchsorted(reach, min_reach, side="left"))
+    tail = int(np.searchsorted(reach, reach.dtype.type(min_reach), side="left"))  # not a Python int: no int64 copy of ``reach``
     extended = np.flatnonzero(wanted[:tail])
     if not len(extended):
         return part.slice(tail)
