@@ -54,7 +54,8 @@ class Population:
 
     def fingerprints(self, *, as_of: dt.date) -> dict[str, list[float]]:
         """Per ``period_start`` before ``as_of``: [rows, sum of residents, highest batch] (``fingerprint.fingerprints``)."""
-        known = self.table.filter(pc.less(self.table.column("period_start"), _days(as_of)))
+        keys = self.table.select(["period_start", "residents", "batch_id"])  # only these columns' pages are read and copied
+        known = keys.filter(pc.less(keys.column("period_start"), _days(as_of)))
         groups = known.group_by("period_start").aggregate(
             [("batch_id", "count", pc.CountOptions(mode="all")), ("residents", "sum"), ("batch_id", "max")])
         days = np.datetime_as_string(groups.column("period_start").to_numpy().astype("datetime64[D]"), unit="D")
@@ -67,7 +68,7 @@ class Population:
         keep = pc.less(starts, _days(as_of))
         if since is not None:
             keep = pc.and_(keep, pc.greater_equal(starts, _days(since)))
-        return _from_arrow(self.table.filter(keep).select(FRAME_COLUMNS), codes=None)
+        return _from_arrow(self.table.select(FRAME_COLUMNS).filter(keep), codes=None)
 
 
 def _days(when: dt.date) -> int:
