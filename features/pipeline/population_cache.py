@@ -5,7 +5,7 @@ An incremental build needs population twice: its fingerprint per
 last two years (to carry counts forward and compare them a year back).
 Asked of the database, that is a group-by over the whole table and a read
 of 100,000 rows: 0.3 s of every weekly build on the benchmark city, where
-population changes monthly. The whole table is small (330,000 rows, 20 MB
+population changes monthly. The whole table is small (330,000 rows, 26 MB
 as Arrow), so a build keeps it under ``data_dir/features/<period>/population/``
 as one Arrow IPC file with the table's signature (rows, sum of
 ``residents``, highest ``batch_id``) and answers both from memory; the next
