@@ -13,7 +13,9 @@ full rebuild instead.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -54,6 +56,13 @@ def fingerprints(engine: Engine, *, as_of: dt.date, skip: tuple[str, ...] = ()) 
             top = connection.execute(sa.select(sa.func.max(table.c.batch_id))).scalar() if "batch_id" in table.c else 0
             out[kind] = {"all": [float(count), float(top or 0)]}
     return out
+
+
+def per_day(days: np.ndarray, rows: Iterable, sums: Iterable, batches: Iterable) -> dict[str, list[float]]:
+    """One kind's fingerprint from aggregates made in memory per epoch day (``known``, ``population_cache``),
+    in exactly the form the SQL group-by of ``fingerprints`` gives: {ISO day: [rows, sum, highest batch]}."""
+    keys = np.datetime_as_string(np.asarray(days).astype("datetime64[D]"), unit="D").tolist()
+    return {day: [float(n), float(total or 0), float(batch)] for day, n, total, batch in zip(keys, rows, sums, batches)}
 
 
 def first_change(old: Fingerprints, new: Fingerprints) -> tuple[dt.date | None, str | None]:

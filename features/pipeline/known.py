@@ -19,18 +19,10 @@ import pandas as pd
 import pyarrow as pa
 
 from features.pipeline import versions
+from features.pipeline.fingerprint import per_day
 from features.pipeline.record_cache import NO_DAY, Records
 from features.pipeline.snapshot import _from_arrow, _supersede
-
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def _days(when: dt.date) -> int:
-    return (when - _EPOCH).days
-
-
-def _date(days: int) -> dt.date:
-    return _EPOCH + dt.timedelta(days=int(days))
+from features.pipeline.versions import epoch_day, from_epoch_day
 
 
 class Known:
@@ -54,7 +46,7 @@ class Known:
 
     def _known_days(self, kind: str, as_of: dt.date) -> np.ndarray:
         merged = self._days[kind]
-        return merged[:, merged[0] < _days(as_of)]
+        return merged[:, merged[0] < epoch_day(as_of)]
 
     def _known_each(self, as_of: dt.date) -> list[np.ndarray]:
         return [self._known_days(kind, as_of) for kind in self._days]
@@ -62,21 +54,21 @@ class Known:
     def last_recorded(self, *, before: dt.date) -> dt.date | None:
         """The latest ``recorded_on`` before ``before`` (``knowledge_span``'s second half)."""
         lasts = [int(known[0].max()) for known in self._known_each(before) if known.shape[1]]
-        return _date(max(lasts)) if lasts else None
+        return from_epoch_day(max(lasts)) if lasts else None
 
     def first_event(self, *, as_of: dt.date) -> dt.date | None:
         """The earliest event date of a version recorded before ``as_of``."""
         firsts = [int(known[4].min()) for known in self._known_each(as_of) if known.shape[1]]
-        return _date(min(firsts)) if firsts else None
+        return from_epoch_day(min(firsts)) if firsts else None
 
     def record_areas(self, *, as_of: dt.date) -> list[str]:
-        limit = _days(as_of)
+        limit = epoch_day(as_of)
         return sorted({area for summaries in self.records.summaries.values() for summary in summaries
                        for area, day in zip(*summary["areas"]) if day < limit})
 
     def available(self, *, as_of: dt.date) -> set[str]:
         """``kind.field`` names holding a value in a version recorded before ``as_of``."""
-        limit = _days(as_of)
+        limit = epoch_day(as_of)
         return {f"{kind}.{name}" for kind, summaries in self.records.summaries.items() for summary in summaries
                 for name, day in summary["fields"].items() if day < limit}
 
@@ -91,8 +83,7 @@ class Known:
         out = {}
         for kind in self._days:
             known = self._known_days(kind, as_of)
-            days = np.datetime_as_string(known[0].astype("datetime64[D]"), unit="D")
-            out[kind] = {day: [float(n), float(v), float(b)] for day, n, v, b in zip(days, *known[1:4].tolist())}
+            out[kind] = per_day(known[0], *known[1:4].tolist())
         return out
 
     def frames(self, *, as_of: dt.date, event_from: dt.date | None = None,
@@ -110,16 +101,16 @@ class Known:
     def _frame(self, kind: str, *, as_of: dt.date, event_from: dt.date | None, changed_since: dt.date | None) -> pd.DataFrame:
         """One kind's frame for ``frames``."""
         bounds = [d for d in (event_from, changed_since) if d is not None]
-        table = self.records.load(kind, min_reach=_days(min(bounds)) if bounds else None)
+        table = self.records.load(kind, min_reach=epoch_day(min(bounds)) if bounds else None)
         recorded = self._column(table, "recorded_on")
-        keep = recorded < _days(as_of)
+        keep = recorded < epoch_day(as_of)
         if bounds:
             wanted = np.zeros(len(table), dtype=bool)
             if event_from is not None:  # closing dates too: a failure counts when the case closes
-                wanted |= self._column(table, versions.event_column(kind)) >= _days(event_from)
-                wanted |= self._column(table, "closed_on") >= _days(event_from)
+                wanted |= self._column(table, versions.event_column(kind)) >= epoch_day(event_from)
+                wanted |= self._column(table, "closed_on") >= epoch_day(event_from)
             if changed_since is not None:
-                wanted |= recorded >= _days(changed_since)
+                wanted |= recorded >= epoch_day(changed_since)
             rids = table.column("rid").to_numpy()
             chosen = np.zeros(rids.max(initial=-1) + 1, dtype=bool)  # every version of a wanted record
             chosen[rids[wanted]] = True

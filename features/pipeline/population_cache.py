@@ -25,7 +25,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,13 +32,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from features.pipeline import versions
-from features.pipeline.record_cache import as_written, file_sha256, write_arrow
+from features.pipeline.fingerprint import per_day
+from features.pipeline.record_cache import as_written, file_sha256, map_arrow, write_arrow
 from features.pipeline.snapshot import _column, _from_arrow
 from features.pipeline.store import ROOT
+from features.pipeline.versions import epoch_day
 from features.storage.tables import population
 
 FOLDER = "population"
-_EPOCH = dt.date(1970, 1, 1)
 FRAME_COLUMNS = [c.name for c in population.c if c.name not in ("content_hash", "batch_id")]  # ``snapshot.load_population``'s
 SCHEMA = pa.schema([pa.field(name, pa.string() if name == "area_id" else versions.DAYS if name == "period_start" else pa.float64())
                     for name in FRAME_COLUMNS] + [pa.field("batch_id", pa.int64())])
@@ -55,24 +55,19 @@ class Population:
     def fingerprints(self, *, as_of: dt.date) -> dict[str, list[float]]:
         """Per ``period_start`` before ``as_of``: [rows, sum of residents, highest batch] (``fingerprint.fingerprints``)."""
         keys = self.table.select(["period_start", "residents", "batch_id"])  # only these columns' pages are read and copied
-        known = keys.filter(pc.less(keys.column("period_start"), _days(as_of)))
+        known = keys.filter(pc.less(keys.column("period_start"), epoch_day(as_of)))
         groups = known.group_by("period_start").aggregate(
             [("batch_id", "count", pc.CountOptions(mode="all")), ("residents", "sum"), ("batch_id", "max")])
-        days = np.datetime_as_string(groups.column("period_start").to_numpy().astype("datetime64[D]"), unit="D")
-        values = zip(*(groups.column(name).to_pylist() for name in ("batch_id_count", "residents_sum", "batch_id_max")))
-        return {day: [float(n), float(total or 0), float(batch)] for day, (n, total, batch) in zip(days.tolist(), values)}
+        return per_day(groups.column("period_start").to_numpy(),
+                       *(groups.column(name).to_pylist() for name in ("batch_id_count", "residents_sum", "batch_id_max")))
 
     def frame(self, *, since: dt.date | None, as_of: dt.date) -> pd.DataFrame:
         """The rows with ``since <= period_start < as_of``, as ``snapshot.load_population`` reads them."""
         starts = self.table.column("period_start")
-        keep = pc.less(starts, _days(as_of))
+        keep = pc.less(starts, epoch_day(as_of))
         if since is not None:
-            keep = pc.and_(keep, pc.greater_equal(starts, _days(since)))
+            keep = pc.and_(keep, pc.greater_equal(starts, epoch_day(since)))
         return _from_arrow(self.table.select(FRAME_COLUMNS).filter(keep), codes=None)
-
-
-def _days(when: dt.date) -> int:
-    return (when - _EPOCH).days
 
 
 def folder(data_dir: Path, period: str) -> Path:
@@ -100,11 +95,8 @@ def _cached(entry: dict | None, *, where: Path, now: list[float]) -> pa.Table | 
     path = where / entry["file"]
     if not as_written(entry, path) and file_sha256(path) != entry["sha256"]:
         return None
-    try:
-        table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
-    except (OSError, pa.ArrowException):  # altered since written, its time set back
-        return None
-    return table if len(table) == entry["rows"] and table.schema == SCHEMA else None
+    table = map_arrow(path)
+    return table if table is not None and len(table) == entry["rows"] and table.schema == SCHEMA else None
 
 
 def read(engine: Engine, *, manifest: dict | None, data_dir: Path, period: str) -> Population:

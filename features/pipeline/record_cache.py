@@ -212,13 +212,19 @@ def file_sha256(path: Path) -> str | None:
         return None
 
 
+def map_arrow(path: Path) -> pa.Table | None:
+    """The Arrow IPC file's columns over its mapped bytes (nothing decoded), or None if it is not one any more
+    (it passed ``as_written`` without being hashed, but was altered with its time set back)."""
+    try:
+        return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+    except (OSError, pa.ArrowException):
+        return None
+
+
 def _open(entry: dict, *, where: Path, kind: str) -> Segment | None:
     """The segment's columns over the mapped file (nothing decoded) and its summary, if both are the listed ones."""
-    try:
-        table = pa.ipc.open_file(pa.memory_map(str(where / entry["file"]))).read_all()
-    except (OSError, pa.ArrowException):  # not hashed (``as_written``) and not an Arrow file any more
-        return None
-    if len(table) != entry["rows"] or versions.plain(table.schema) != cache_schema(kind):
+    table = map_arrow(where / entry["file"])
+    if table is None or len(table) != entry["rows"] or versions.plain(table.schema) != cache_schema(kind):
         return None
     summary = where / entry["summary"]
     payload = summary.read_bytes() if summary.is_file() else b""

@@ -10,6 +10,8 @@ objects. ``conform`` casts each column to the one schema below.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -23,6 +25,16 @@ from features.pipeline.snapshot import _FIELDS, _FLAGS, _ID, _NUMBERS, _column, 
 KINDS = tuple(_ID)
 FIELDS = _FIELDS  # the optional fields read per kind
 DAYS = pa.int32()  # dates as days since 1970-01-01
+EPOCH = dt.date(1970, 1, 1)
+
+
+def epoch_day(when: dt.date) -> int:
+    """``when`` as the cached versions and population hold dates: days since 1970-01-01."""
+    return (when - EPOCH).days
+
+
+def from_epoch_day(days: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(days))
 
 
 def event_column(kind: str) -> str:
