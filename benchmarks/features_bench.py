@@ -302,7 +302,7 @@ def stage(name: str, work: Path) -> dict:
         snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=panel_grid(engine, spec=spec, as_of=as_of, known=known))
         del known
         extra["read_seconds"] = time.perf_counter() - began
-        arrays = compute_block(snap, lo=0, hi=snap.grid.n_periods)
+        arrays = compute_block(snap, lo=0, hi=snap.grid.n_periods).features
         extra["compute_seconds"] = time.perf_counter() - began - extra["read_seconds"]
         extra["records"] = sum(len(f) for f in snap.frames.values())
         del arrays

@@ -271,6 +271,20 @@ def history_span(period: Period = "week") -> int:
     return w["Y"] + w["M"]
 
 
+def window_edges(period: Period = "week") -> tuple[int, ...]:
+    """How many periods after its event a version enters (lag + 1) or leaves (lag + window + 1) a count's window,
+    for every window the features count over and both lags they use (none, and a year for year-on-year).
+
+    Between two periods a count moves only by the versions with an edge there (or recorded, superseded or
+    closed there): the incremental build reads just those and adds their difference to the last build's
+    counts (``FeatureContext.count``, docs/adr/0014 decision 12), and refuses a count whose edges are not here.
+    """
+    w = WINDOWS[period]
+    year_back = {spec.key[2] for spec in catalogue(period) if spec.key[0] == "yoy"}  # windows counted a year back
+    spans = {(0, size) for size in w.values()} | {(w["Y"], size) for size in year_back}
+    return tuple(sorted({lag + size + 1 for lag, size in spans} | {lag + 1 for lag, _ in spans}))
+
+
 def definitions(period: Period = "week") -> dict[str, str]:
     """Feature name → its one-sentence definition, for reasons a person reads."""
     return {spec.name: spec.definition for spec in catalogue(period)}

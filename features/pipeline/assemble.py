@@ -19,13 +19,13 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from features.calendar import period_start
-from features.catalogue import WINDOWS, catalogue, history_span
+from features.catalogue import WINDOWS, catalogue, history_span, window_edges
 from features.labels import LABEL_OFFSET, event_date, event_weights, label_from_events
 from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
 from features.pipeline.context import FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
 from features.pipeline.intervals import first_known
-from features.pipeline.known import Known
+from features.pipeline.known import Known, Reach
 from features.pipeline.population_cache import Population
 from features.pipeline.progress import Steps
 from features.pipeline.spec import BOOKKEEPING, LABEL, PanelSpec, check_panel
@@ -75,11 +75,30 @@ def panel_grid(engine: Engine, *, spec: PanelSpec, as_of: dt.date, known: Known 
                      first=starts[0], last=starts[1], period=spec.period, week_start=spec.week_start)
 
 
-def _history(spec: PanelSpec, grid: Grid, lo: int) -> tuple[dt.date | None, dt.date | None]:
-    """(event_from, changed_since): with ``lo`` > 0, the records periods [lo, end) can still read."""
+def history_reach(spec: PanelSpec, grid: Grid, lo: int, *, by_difference: bool = False) -> Reach:
+    """The records periods [lo, end) can still read, or (``by_difference``) can still move a count in.
+
+    Counted in full, that is every record with an event within ``history_span``
+    periods before ``lo``. Counted by difference from the counts at lo - 1, it
+    is the records an edge of a window (``window_edges``) crosses between lo - 1
+    and the end, plus those with events in [lo - 1, end), which the labels of
+    new periods weigh (docs/adr/0014 decision 12). Either way also every record
+    recorded since lo - 1 starts: its versions' knowledge and supersession move.
+    """
     if lo <= 0:
-        return None, None
-    return grid.start_of(lo - history_span(spec.period) - 1).date(), grid.start_of(lo - 1).date()
+        return Reach()
+    changed_since = grid.start_of(lo - 1).date()
+    if not by_difference:
+        return Reach(event_from=grid.start_of(lo - history_span(spec.period) - 1).date(), changed_since=changed_since)
+    spans = sorted([(lo - edge, grid.n_periods - edge) for edge in window_edges(spec.period)] + [(lo - 1, grid.n_periods)])
+    merged: list[list[int]] = []
+    for first, last in spans:
+        if merged and first <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return Reach(changed_since=changed_since,
+                 event_in=tuple((grid.start_of(first).date(), grid.start_of(last).date()) for first, last in merged))
 
 
 def _context(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int, available: set[str],
@@ -100,8 +119,8 @@ def load_snapshot(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid
     available = snapshot.available_fields(engine, as_of=as_of)
     if grid.parent.max(initial=-1) >= 0:
         available.add("areas.parent_id")
-    event_from, changed_since = _history(spec, grid, lo)
-    frames = {kind: snapshot.load_versions(engine, kind=kind, as_of=as_of, event_from=event_from, changed_since=changed_since)
+    reach = history_reach(spec, grid, lo)
+    frames = {kind: snapshot.load_versions(engine, kind=kind, as_of=as_of, event_from=reach.event_from, changed_since=reach.changed_since)
               for kind in ("petitions", "mediation") if f"{kind}.area_id" in available}
     pop, pol = _context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
     return Snapshot(as_of, grid, available, frames, pop, pol, snapshot.first_events(engine, as_of=as_of))
@@ -120,10 +139,11 @@ def known_context(engine: Engine, known: Known, *, spec: PanelSpec, as_of: dt.da
     return available, *_context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available, people=people)
 
 
-def known_frames(known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0) -> dict[str, pd.DataFrame]:
-    """The record versions periods [lo, end) can read, as ``load_snapshot``'s frames, from memory."""
-    event_from, changed_since = _history(spec, grid, lo)
-    return known.frames(as_of=as_of, event_from=event_from, changed_since=changed_since)
+def known_frames(known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int = 0,
+                 by_difference: bool = False) -> dict[str, pd.DataFrame]:
+    """The record versions periods [lo, end) can read (or, ``by_difference``, move a count in), as
+    ``load_snapshot``'s frames, from memory."""
+    return known.frames(as_of=as_of, reach=history_reach(spec, grid, lo, by_difference=by_difference))
 
 
 def assemble_snapshot(known: Known, *, as_of: dt.date, grid: Grid, frames: dict[str, pd.DataFrame], context: Context) -> Snapshot:
@@ -150,7 +170,16 @@ def present_features(snap: Snapshot) -> list[str]:
     return [spec.name for spec in catalogue(snap.grid.period) if ctx.present(spec)]
 
 
-def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = None, release: bool = False) -> dict[str, np.ndarray]:
+@dataclass
+class Block:
+    """What ``compute_block`` made: the features, and every count at the block's last period (the next build's base)."""
+
+    features: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]
+
+
+def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = None, release: bool = False,
+                  base: dict[str, np.ndarray] | None = None) -> Block:
     """Every present catalogue feature for periods [lo, hi), as [areas, periods] float32 arrays.
 
     The two record kinds are encoded side by side, and the mediation
@@ -160,7 +189,10 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
     both cores work. With ``release`` each kind's frame leaves
     ``snap.frames`` once encoded (for a caller that has taken what else it
     needs from them, e.g. the labels): the frames and the encoded records are
-    never in memory together.
+    never in memory together. With ``base`` (every count at lo - 1, as the
+    last build stored them) the snapshot holds only the records that can move
+    a count from there (``history_reach(by_difference=True)``), and counts
+    are made by difference (``FeatureContext.count``).
     """
     grid = snap.grid
 
@@ -178,7 +210,7 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
         snap.dropped += sum(dropped for _, dropped in prepared.values())
         fe = snap.first_events
         ctx = FeatureContext(grid=grid, lo=lo, hi=hi, available=snap.available, records=records, population=snap.population,
-                             policies=snap.policies, handlers=HANDLERS,
+                             policies=snap.policies, handlers=HANDLERS, base=base,
                              first_known=first_known(event=grid.period_index(fe["first_on"]),
                                                      known_from=grid.period_index(fe["recorded_on"]) + 1, lo=lo, hi=hi))
         specs = [spec for spec in catalogue(grid.period) if ctx.present(spec)]
@@ -199,7 +231,7 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
         out[spec.name] = np.ascontiguousarray(ctx.feature(spec.name), dtype=np.float32)
         if steps is not None:
             steps.advance(spec.family)
-    return out
+    return Block(features=out, counts=ctx.counts_at_last())
 
 
 def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None,
@@ -289,7 +321,7 @@ def build_panel(engine: Engine, *, spec: PanelSpec, as_of: dt.date | None = None
     with Steps(total=len(catalogue(spec.period)) + 2, enabled=progress, what="features") as steps:
         snap = load_snapshot(engine, spec=spec, as_of=as_of)
         steps.advance("records")
-        arrays = compute_block(snap, lo=0, hi=snap.grid.n_periods, steps=steps)
+        arrays = compute_block(snap, lo=0, hi=snap.grid.n_periods, steps=steps).features
         events = label_events(snap, spec=spec, known_at=as_of)
         snap.frames.clear()  # the records are no longer needed: free them before the panel is laid out
         frame = to_frame(snap.grid, lo=0, hi=snap.grid.n_periods, arrays=arrays)

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from features.catalogue import FAMILIES, FeatureSpec, by_name
+from features.catalogue import FAMILIES, FeatureSpec, by_name, window_edges
 from features.labels import collective, cross_level, failure_date, serious_dispute
 from features.pipeline import intervals
 from features.pipeline.grid import BIG, Grid, lookup_codes
@@ -143,6 +143,8 @@ class FeatureContext:
     population: pd.DataFrame | None = None
     policies: pd.DataFrame | None = None
     first_known: np.ndarray | None = None  # earliest event period known at each t in [lo, hi)
+    # Every count at period lo - 1 as the last build stored it (``count_name``): counts are then made by difference.
+    base: dict[str, np.ndarray] | None = None
     handlers: dict[str, Callable[["FeatureContext", FeatureSpec], np.ndarray]] = field(default_factory=dict)
     _memo: dict = field(default_factory=dict)
 
@@ -183,6 +185,11 @@ class FeatureContext:
 
         return kernels
 
+    @property
+    def first(self) -> int:
+        """The first period counted: ``lo``, or ``lo - 1`` when counts are made by difference from ``base``."""
+        return self.lo - 1 if self.base is not None else self.lo
+
     def count(self, kind: str, selector: str, window: int, lag: int = 0, event: str = "",
               open_only: bool = False, closed_only: bool = False) -> np.ndarray:
         """Versions of ``kind`` matching ``selector`` in the window, as known at each period.
@@ -192,28 +199,52 @@ class FeatureContext:
         a count is +1 where intervals open and -1 where they close, cumulated
         along periods (one pass over the versions, ``loops``). The
         per-selector bin arrays (``_bins``) are made once for all windows.
+
+        With ``base`` the records are only those that can move a count
+        between lo - 1 and hi (``window_edges``): the rest count alike at
+        every one of those periods, so counting what was read over
+        [lo - 1, hi) and adding each period's change since lo - 1 to the
+        stored count at lo - 1 gives every version's count.
         """
         memo_key = ("count", kind, selector, window, lag, event, open_only, closed_only)
         if memo_key in self._memo:
             return self._memo[memo_key]
-        # A version counts at t only while t < event + lag + window + 1, so from lo on only
-        # events >= lo - lag - window can count: with records ordered by event, a suffix.
-        since = self.lo - lag - window if self.lo > 0 and not event and self.records[kind].event_sorted else None
+        first = self.first
+        # A version counts at t only while t < event + lag + window + 1, so from ``first`` on only
+        # events >= first - lag - window can count: with records ordered by event, a suffix.
+        since = first - lag - window if first > 0 and not event and self.records[kind].event_sorted else None
         bins, pick = self._bins(kind, selector, event, since)
         # The window opens after event + lag, once known (and, closed_only, closed); past ``until`` (or hi) it is empty.
         # It closes after event + lag + window, or when superseded (or past hi), or (open_only) when closed.
         out = self.loops().window_counts(bins["event"], bins["from"], bins["until"], bins["closed"], *_picked(pick), lag + 1,
-                                         closed_only, lag + window + 1, open_only, self.grid.n_areas, self.hi - self.lo + 1)
+                                         closed_only, lag + window + 1, open_only, self.grid.n_areas, self.hi - first + 1)
+        if self.base is not None:
+            out = self._added_to_base(memo_key, out, edges=(lag + 1, lag + window + 1))
         self._memo[memo_key] = out
         return out
 
+    def _added_to_base(self, memo_key: tuple, counted: np.ndarray, *, edges: tuple[int, int]) -> np.ndarray:
+        """Each period's change since lo - 1 (``counted`` over [lo - 1, hi)) added to the stored count at lo - 1."""
+        name = count_name(memo_key)
+        if not set(edges) <= set(window_edges(self.grid.period)):
+            raise ValueError(f"count {name} has window edges {edges}, not among window_edges(): the records read "
+                             "for counting by difference cannot move it; add its window to the catalogue's")
+        if name not in self.base:
+            raise KeyError(f"count {name} is not among the last build's stored counts: it cannot be made by difference")
+        return (self.base[name][:, None] + (counted[:, 1:] - counted[:, :1])).astype(np.float32)
+
+    def counts_at_last(self) -> dict[str, np.ndarray]:
+        """Every count made so far at period hi - 1 (``count_name``): the next build's ``base``."""
+        return {count_name(key): np.ascontiguousarray(values[:, -1]) for key, values in self._memo.items()
+                if key[0] == "count" and values.shape[1]}
+
     def _bins(self, kind: str, selector: str, event: str, since: int | None) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        """A selector's versions as bin indices ``area * width + period - lo`` (periods clipped to [lo, hi]).
+        """A selector's versions as bin indices ``area * width + period - first`` (periods clipped to [first, hi]).
 
         ``from``: where being known opens the interval; ``event``: the event
         period (unclipped: windows are added to it); ``until``: superseded;
         ``closed``: the first period the record is closed at. Clipping to
-        [lo, hi] here is what ``interval_sum`` does to each interval; an
+        [first, hi] here is what ``interval_sum`` does to each interval; an
         interval that is empty opens and closes in one bin of its own area.
         All versions are encoded once (``_encoded``); a family in (family,
         area) order and a suffix in event order are views of that (and no
@@ -225,18 +256,18 @@ class FeatureContext:
             return self._memo[memo_key]
         rec, encoded = self.records[kind], self._encoded(kind, event)
         # ``since`` in the array's own type: a Python int would have numpy copy the whole array to int64 first (1 ms a call)
-        first = int(np.searchsorted(rec.event, rec.event.dtype.type(since), side="left")) if since is not None else 0
+        start = int(np.searchsorted(rec.event, rec.event.dtype.type(since), side="left")) if since is not None else 0
         how, _, what = selector.partition(":")
         pick: np.ndarray | None = None
         if selector == "total":
-            rows = slice(first, None)
+            rows = slice(start, None)
         elif how == "fam" and rec.family_bounds is not None:
             code = list(FAMILIES).index(what)
             rows = slice(int(rec.family_bounds[code]), int(rec.family_bounds[code + 1]))
         else:
-            mask = self._selector(kind, "family")[first:] == list(FAMILIES).index(what) if how == "fam" \
-                else self._selector(kind, what if how == "flag" else selector)[first:]
-            rows, pick = slice(first, None), np.flatnonzero(mask).astype(np.int32)
+            mask = self._selector(kind, "family")[start:] == list(FAMILIES).index(what) if how == "fam" \
+                else self._selector(kind, what if how == "flag" else selector)[start:]
+            rows, pick = slice(start, None), np.flatnonzero(mask).astype(np.int32)
         out = ({name: values[rows] for name, values in encoded.items()}, pick)
         self._memo[memo_key] = out
         return out
@@ -245,29 +276,29 @@ class FeatureContext:
         """Every version's bins (see ``_bins``), in counting order; ``event`` names an alternative event date."""
         memo_key = ("encoded", kind, event)
         if memo_key not in self._memo:
-            rec, lo, hi = self.records[kind], self.lo, self.hi
+            rec, first, hi = self.records[kind], self.first, self.hi
             if event:
                 out = dict(self._encoded(kind, ""))
-                out["event"] = self._base(kind) + np.minimum(self._ordered(rec, rec.events[event]), hi)
+                out["event"] = self._area_offset(kind) + np.minimum(self._ordered(rec, rec.events[event]), hi)
             else:
-                base = self._base(kind)
+                offset = self._area_offset(kind)
                 closed = self._ordered(rec, rec.closed)
                 closed = np.where(closed >= hi, hi, closed + 1)  # first period it is closed at (NEVER: past hi)
-                # An event after hi counts nowhere in [lo, hi) whether or not it is cut to hi, and cut it cannot overflow.
-                out = {"from": base + np.maximum(self._ordered(rec, rec.known_from), lo),
-                       "event": base + np.minimum(self._ordered(rec, rec.event), hi),
-                       "until": base + np.clip(self._ordered(rec, rec.known_until), lo, hi), "closed": base + closed}
+                # An event after hi counts nowhere in [first, hi) whether or not it is cut to hi, and cut it cannot overflow.
+                out = {"from": offset + np.maximum(self._ordered(rec, rec.known_from), first),
+                       "event": offset + np.minimum(self._ordered(rec, rec.event), hi),
+                       "until": offset + np.clip(self._ordered(rec, rec.known_until), first, hi), "closed": offset + closed}
             self._memo[memo_key] = out
         return self._memo[memo_key]
 
-    def _base(self, kind: str) -> np.ndarray:
-        """``area * width - lo`` for every version, in counting order."""
-        memo_key = ("base", kind)
+    def _area_offset(self, kind: str) -> np.ndarray:
+        """``area * width - first`` for every version, in counting order."""
+        memo_key = ("offset", kind)
         if memo_key not in self._memo:
-            rec, width = self.records[kind], self.hi - self.lo + 1
+            rec, width = self.records[kind], self.hi - self.first + 1
             if self.grid.n_areas * width >= np.iinfo(np.int32).max:
                 raise OverflowError(f"{self.grid.n_areas} areas x {width} periods do not fit the int32 count bins")
-            self._memo[memo_key] = self._ordered(rec, rec.area) * width - self.lo
+            self._memo[memo_key] = self._ordered(rec, rec.area) * width - self.first
         return self._memo[memo_key]
 
     def _selector(self, kind: str, name: str) -> np.ndarray:
@@ -284,6 +315,11 @@ class FeatureContext:
 
 
 _ALL = np.zeros(0, dtype=np.int32)
+
+
+def count_name(memo_key: tuple) -> str:
+    """A count's memo key as text (kind, selector, window, lag, event, open only, closed only), to store it by."""
+    return "|".join(str(part) for part in memo_key[1:])
 
 
 def _picked(pick: np.ndarray | None) -> tuple[np.ndarray, bool]:

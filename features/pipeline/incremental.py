@@ -174,10 +174,12 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         # the others can only move earlier (or to a full build): almost always it is the plan. Nothing else reads
         # the database meanwhile (on SQLite, two libraries must not: ``record_cache.read_all``).
         guess = plan(fps={**(prev or {}).get("fingerprints", {}), **fps})
+        base = _base(prev, guess, grid=grid, data_dir=data_dir)
         with ThreadPoolExecutor(max_workers=1) as database:
             planning = database.submit(_context_side, engine, known, plan=plan, fps=fps, spec=spec, as_of=as_of, grid=grid,
                                        prev=prev, data_dir=data_dir)
-            frames = None if guess.up_to_date else known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=guess.lo)
+            frames = None if guess.up_to_date else known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=guess.lo,
+                                                                by_difference=base is not None)
             final, context, people = planning.result()
         fps = final.fps
         if final.up_to_date:
@@ -185,11 +187,12 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         changed, reason, lo = final.changed, final.reason, final.lo
         if frames is None or lo != guess.lo:
             frames = None  # the guess's frames go before the plan's are made
-            frames = known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=lo)
+            base = _base(prev, final, grid=grid, data_dir=data_dir)
+            frames = known_frames(known, spec=spec, as_of=as_of, grid=grid, lo=lo, by_difference=base is not None)
         snap = assemble_snapshot(known, as_of=as_of, grid=grid, frames=frames, context=context)
         del frames
         if changed is not None and present_features(snap) != prev["columns"]:
-            changed, reason, lo = None, "feature set changed", 0
+            changed, reason, lo, base = None, "feature set changed", 0, None
             snap = known_snapshot(engine, known, spec=spec, as_of=as_of, grid=grid, people=people)
         steps.advance("records")
         timings["snapshot"] = _lap(clock)
@@ -202,7 +205,9 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
                                       as_of=as_of, prev=None if changed is None else prev, data_dir=data_dir)
         if warming is not None:
             warming.result()
-        arrays = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps, release=True)  # frames freed as encoded
+        block = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps, release=True, base=base)  # frames freed as encoded
+        arrays, counted = block.features, block.counts
+        del block, base
         events = labelling.result()
         timings["compute"] = _lap(clock)
         columns = list(arrays)
@@ -210,6 +215,10 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
                                     period=spec.period)
         labelled = attach_label(to_frame(grid, lo=0, hi=grid.n_periods, arrays={}), events=events, grid=grid, spec=spec, as_of=as_of)
         labels_file, events_file = store.write_labels(labelled, events, data_dir=data_dir, period=spec.period)
+        if counted:
+            counts = store.write_counts(counted, data_dir=data_dir, period=spec.period, at=grid.periods[-1].date())
+        else:  # no period recomputed: the last build's counts are still those of the last period
+            counts = prev.get("counts") if changed is not None else None
         steps.advance("labels")
         keep_before = str(grid.periods[lo].date()) if lo < grid.n_periods else "9999"
         parts = {day: name for day, name in prev["parts"].items() if day < keep_before} if changed is not None else {}
@@ -220,7 +229,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     manifest = {**_identity(spec), "as_of": as_of.isoformat(), "first_period": str(grid.periods[0].date()),
                 "last_period": str(grid.periods[-1].date()), "rows": grid.n_areas * grid.n_periods,
                 "areas": grid.area_ids.tolist(), "columns": columns, "parts": parts, "labels": labels_file,
-                "events": events_file, "fingerprints": fps, "records": cache, "population": people.entry,
+                "events": events_file, "counts": counts, "fingerprints": fps, "records": cache, "population": people.entry,
                 "batches": {kind: max((v[-1] for v in fps[kind].values()), default=-1) for kind in ("petitions", "mediation")}}
     build_id = store.record_build(engine, data_dir=data_dir, manifest=manifest)
     record_cache.prune(data_dir=data_dir, period=spec.period, keep=cache)
@@ -231,6 +240,14 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
                        features=len(columns), full=changed is None, reason=reason, as_of=as_of,
                        first_period=grid.periods[0].date(), last_period=grid.periods[-1].date(),
                        seconds=time.perf_counter() - began, timings=timings)
+
+
+def _base(prev: dict | None, plan: _Plan, *, grid: Grid, data_dir: Path) -> dict[str, np.ndarray] | None:
+    """The last build's counts at the period before the plan's first (``store.read_counts``), when the plan
+    recomputes some periods and they can be vouched for: the counts are then made by difference from them."""
+    if plan.changed is None or plan.up_to_date or plan.lo == 0:
+        return None
+    return store.read_counts(prev, data_dir=data_dir, at=grid.periods[plan.lo - 1].date(), n_areas=grid.n_areas)
 
 
 def _warm_up() -> None:

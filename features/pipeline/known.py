@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,35 @@ from features.pipeline.fingerprint import per_day
 from features.pipeline.record_cache import NO_DAY, Records
 from features.pipeline.snapshot import _from_arrow, _supersede
 from features.pipeline.versions import epoch_day, from_epoch_day
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which records a block of periods [lo, end) needs (``Known.frames``): every version of those with a version
+    recorded on or after ``changed_since`` or with an event or closing date from ``event_from`` on or, counting
+    by difference, in one of the ``event_in`` [from, to) date ranges (sorted, disjoint). All None: every record."""
+
+    event_from: dt.date | None = None
+    changed_since: dt.date | None = None
+    event_in: tuple[tuple[dt.date, dt.date], ...] | None = None
+
+    def earliest(self) -> int | None:
+        """The earliest epoch day the rule looks at (None: it keeps every record): no record reaching only before it is kept."""
+        days = [d for d in (self.event_from, self.changed_since) if d is not None] + [first for first, _ in self.event_in or ()]
+        return epoch_day(min(days)) if days else None
+
+    def wanted(self, *, event: np.ndarray, closed: np.ndarray, recorded: np.ndarray) -> np.ndarray:
+        """Which versions the rule names, from their epoch days (``NO_DAY``: none); the caller keeps their records whole."""
+        out = np.zeros(len(event), dtype=bool) if self.earliest() is not None else np.ones(len(event), dtype=bool)
+        ends = np.array([epoch_day(day) for span in self.event_in or () for day in span], dtype=event.dtype)
+        for days in (event, closed):  # closing dates too: a failure counts when the case closes
+            if self.event_from is not None:
+                out |= days >= epoch_day(self.event_from)
+            if len(ends):  # inside one of the sorted, disjoint [from, to) ranges: an odd number of their ends at or below
+                out |= np.searchsorted(ends, days, side="right") % 2 == 1
+        if self.changed_since is not None:
+            out |= recorded >= epoch_day(self.changed_since)
+        return out
 
 
 class Known:
@@ -86,31 +116,25 @@ class Known:
             out[kind] = per_day(known[0], *known[1:4].tolist())
         return out
 
-    def frames(self, *, as_of: dt.date, event_from: dt.date | None = None,
-               changed_since: dt.date | None = None) -> dict[str, pd.DataFrame]:
-        """``snapshot.load_versions`` for both kinds: the same frames, the same restriction.
+    def frames(self, *, as_of: dt.date, reach: Reach = Reach()) -> dict[str, pd.DataFrame]:
+        """``snapshot.load_versions`` for both kinds: the same frames, restricted to the records ``reach`` names.
 
         With a restriction only records whose reach is on or after the
-        earlier of the two dates are read at all (every record the
+        earliest of its dates are read at all (every record the
         restriction keeps has such a version); the exact rule then runs here.
         """
         with ThreadPoolExecutor(max_workers=len(versions.KINDS)) as pool:  # Arrow and numpy release the GIL for most of it
-            return dict(zip(versions.KINDS, pool.map(lambda kind: self._frame(kind, as_of=as_of, event_from=event_from,
-                                                                              changed_since=changed_since), versions.KINDS)))
+            return dict(zip(versions.KINDS, pool.map(lambda kind: self._frame(kind, as_of=as_of, reach=reach), versions.KINDS)))
 
-    def _frame(self, kind: str, *, as_of: dt.date, event_from: dt.date | None, changed_since: dt.date | None) -> pd.DataFrame:
+    def _frame(self, kind: str, *, as_of: dt.date, reach: Reach) -> pd.DataFrame:
         """One kind's frame for ``frames``."""
-        bounds = [d for d in (event_from, changed_since) if d is not None]
-        table = self.records.load(kind, min_reach=epoch_day(min(bounds)) if bounds else None)
+        min_reach = reach.earliest()
+        table = self.records.load(kind, min_reach=min_reach)
         recorded = self._column(table, "recorded_on")
         keep = recorded < epoch_day(as_of)
-        if bounds:
-            wanted = np.zeros(len(table), dtype=bool)
-            if event_from is not None:  # closing dates too: a failure counts when the case closes
-                wanted |= self._column(table, versions.event_column(kind)) >= epoch_day(event_from)
-                wanted |= self._column(table, "closed_on") >= epoch_day(event_from)
-            if changed_since is not None:
-                wanted |= recorded >= epoch_day(changed_since)
+        if min_reach is not None:
+            wanted = reach.wanted(event=self._column(table, versions.event_column(kind)),
+                                  closed=self._column(table, "closed_on"), recorded=recorded)
             rids = table.column("rid").to_numpy()
             chosen = np.zeros(rids.max(initial=-1) + 1, dtype=bool)  # every version of a wanted record
             chosen[rids[wanted]] = True

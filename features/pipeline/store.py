@@ -6,7 +6,9 @@ unchanged parts of the previous build; every earlier build stays readable
 (an old model can be re-scored on the panel it was trained on; builds made
 before docs/adr/0014 have Parquet parts, read the same way). Labels are
 rewritten whole each time: late records change past labels, and they are
-two small columns (Parquet).
+two small columns (Parquet). Every count the build made, at its last
+period, is kept beside them (``counts/``): the next build adds its
+difference to them (docs/adr/0014 decision 12).
 """
 
 from __future__ import annotations
@@ -129,6 +131,33 @@ def write_labels(frame: pd.DataFrame, events: np.ndarray, *, data_dir: Path, per
     np.save(buffer, events)
     return (_write(folder, "labels", _parquet_bytes(labels), ".parquet"),
             _write(folder, "events", buffer.getvalue(), ".npy"))
+
+
+def write_counts(counts: dict[str, np.ndarray], *, data_dir: Path, period: str, at: dt.date) -> dict[str, str]:
+    """Store every count at the period starting ``at``; returns the manifest's ``counts`` entry."""
+    folder = data_dir / ROOT / period / "counts"
+    folder.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, **counts)
+    return {"period": at.isoformat(), "file": _write(folder, "counts", buffer.getvalue(), ".npz")}
+
+
+def read_counts(manifest: dict | None, *, data_dir: Path, at: dt.date, n_areas: int) -> dict[str, np.ndarray] | None:
+    """The last build's counts at the period starting ``at``, or None when it kept none there or they cannot be
+    vouched for: the file is gone, its content no longer has the hash its name carries, or its shape is not the panel's."""
+    entry = (manifest or {}).get("counts")
+    if not entry or entry["period"] != at.isoformat():
+        return None
+    path = data_dir / ROOT / manifest["period"] / "counts" / entry["file"]
+    try:
+        payload = path.read_bytes()
+    except OSError:
+        return None
+    if not entry["file"].endswith(f"-{hashlib.sha256(payload).hexdigest()[:16]}.npz"):
+        return None
+    with np.load(io.BytesIO(payload), allow_pickle=False) as stored:
+        counts = {name: stored[name] for name in stored.files}
+    return counts if all(values.shape == (n_areas,) for values in counts.values()) else None
 
 
 def record_build(engine: Engine, *, data_dir: Path, manifest: dict) -> int:

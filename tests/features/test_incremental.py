@@ -8,6 +8,7 @@ import pytest
 
 from features.pipeline import PanelSpec, build_features, build_panel, incremental, load_panel, store
 from features.labels import LabelSpec
+from features.pipeline.context import FeatureContext
 from tests.features.factories import D, add_cases, add_petitions, add_population, city, petition, case
 
 
@@ -54,6 +55,38 @@ def test_an_event_in_a_period_the_last_build_did_not_have_is_kept(full_engine, t
     full = store.read_events(store.latest_manifest(engine, data_dir=tmp_path, period="week"), data_dir=tmp_path)
     np.testing.assert_array_equal(incremental, full)
     assert full[:, before.shape[1]:].sum() >= 1  # the failure, in a period the first build did not have
+
+
+@pytest.mark.parametrize("period", ["week", "month"])
+def test_a_new_period_counts_by_difference_from_the_last_builds_counts(full_engine, tmp_path, monkeypatch, period: str) -> None:
+    """The build keeps every count at its last period; the next one reads only the records that can move a count
+    from there and adds their difference. A counts file that cannot be vouched for is not used: counted in full."""
+    engine, spec = full_engine, PanelSpec(period=period)
+    first = build_features(engine, spec=spec, data_dir=tmp_path)
+    kept = store.latest_manifest(engine, data_dir=tmp_path, period=period)["counts"]
+    assert kept["period"] == str(first.last_period)
+    differences: list[int] = []
+    added = FeatureContext._added_to_base
+    monkeypatch.setattr(FeatureContext, "_added_to_base", lambda self, *a, **kw: differences.append(1) or added(self, *a, **kw))
+    # the next period: new records, a correction of an old record, a case closing in it, a late entry about last year
+    add_petitions(engine, [petition(area="S0C0", on=D(2024, 1, 8), recorded=D(2024, 1, 9), people=7),
+                           petition(area="S1C2", on=D(2023, 2, 1), recorded=D(2024, 1, 10), level_reached="province")])
+    add_cases(engine, [case(area="S0C2", on=D(2023, 12, 5), recorded=D(2024, 1, 9), outcome="failed",
+                            dispute_type="land_demolition", closed_on=D(2024, 1, 12))])
+    second = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not second.full and second.last_period > first.last_period and len(differences) > 20
+    _assert_same(engine, tmp_path, spec)
+    manifest = store.latest_manifest(engine, data_dir=tmp_path, period=period)
+    assert manifest["counts"]["period"] == str(second.last_period)
+    # altered by hand: not the content its name hashes, so the next build counts its reach in full
+    counts = tmp_path / store.ROOT / period / "counts" / manifest["counts"]["file"]
+    stored = dict(np.load(counts))
+    np.savez(counts, **{name: values + 1 for name, values in stored.items()})
+    differences.clear()
+    add_petitions(engine, [petition(area="S1C1", on=D(2024, 3, 4), recorded=D(2024, 3, 5), category="medical")])
+    third = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not third.full and not differences
+    _assert_same(engine, tmp_path, spec)
 
 
 def test_backdated_records_and_population_recompute_from_their_period(full_engine, tmp_path) -> None:
