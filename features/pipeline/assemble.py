@@ -286,16 +286,25 @@ def label_change(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, before: 
     return label_events(narrow, spec=spec, known_at=known_at) - label_events(narrow, spec=spec, known_at=before, batches=batches)
 
 
-def attach_label(frame: pd.DataFrame, *, events: np.ndarray, grid: Grid, spec: PanelSpec, as_of: dt.date) -> pd.DataFrame:
-    """Label every row of a (period-major) panel frame from the per-period event counts."""
+def label_columns(events: np.ndarray, *, grid: Grid, spec: PanelSpec, as_of: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """The [areas, periods] labels from the per-period event counts, and each period's ``label_observed_at``.
+
+    Per period, not per row: a build stores them without laying out a frame of the whole panel (``store.write_labels``).
+    """
     ends = grid.periods.append(pd.DatetimeIndex([grid.periods[-1] + (pd.DateOffset(months=1) if grid.period == "month" else pd.Timedelta(days=7))]))[1:]
     observed = int((ends <= pd.Timestamp(as_of)).sum())
     label = label_from_events(events, spec=spec.label, observed_periods=observed)
+    step = pd.DateOffset(months=LABEL_OFFSET + spec.label.horizon) if grid.period == "month" else pd.Timedelta(weeks=LABEL_OFFSET + spec.label.horizon)
+    return label, (grid.periods + step).to_numpy(dtype="datetime64[ns]")
+
+
+def attach_label(frame: pd.DataFrame, *, events: np.ndarray, grid: Grid, spec: PanelSpec, as_of: dt.date) -> pd.DataFrame:
+    """Label every row of a (period-major) panel frame from the per-period event counts."""
+    label, observed_at = label_columns(events, grid=grid, spec=spec, as_of=as_of)
     first = int(grid.period_index(frame["period_start"].iloc[:1])[0]) if len(frame) else 0
     n = len(frame) // grid.n_areas
     frame[LABEL] = label[:, first : first + n].T.ravel()
-    step = pd.DateOffset(months=LABEL_OFFSET + spec.label.horizon) if grid.period == "month" else pd.Timedelta(weeks=LABEL_OFFSET + spec.label.horizon)
-    frame[BOOKKEEPING[0]] = (pd.DatetimeIndex(frame["period_start"]) + step).astype("datetime64[ns]")
+    frame[BOOKKEEPING[0]] = np.repeat(observed_at[first : first + n], grid.n_areas)
     return frame
 
 

@@ -31,8 +31,8 @@ from sqlalchemy.engine import Engine
 from features.catalogue import catalogue, catalogue_hash
 from features.pipeline import population_cache, record_cache, store
 from features.pipeline.assemble import (
-    Context, Snapshot, assemble_snapshot, attach_label, compute_block, known_context, known_frames, known_snapshot, label_change,
-    label_events, panel_grid, present_features, resolve_as_of, to_frame,
+    Context, Snapshot, assemble_snapshot, compute_block, known_context, known_frames, known_snapshot, label_change, label_columns,
+    label_events, panel_grid, present_features, resolve_as_of,
 )
 from features.pipeline.known import Known
 from features.pipeline.fingerprint import VERSIONED, first_change, fingerprints
@@ -213,8 +213,8 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         columns = list(arrays)
         writing = store.write_parts(arrays, starts=grid.periods[lo:], area_ids=grid.area_ids.tolist(), data_dir=data_dir,
                                     period=spec.period)
-        labelled = attach_label(to_frame(grid, lo=0, hi=grid.n_periods, arrays={}), events=events, grid=grid, spec=spec, as_of=as_of)
-        labels_file, events_file = store.write_labels(labelled, events, data_dir=data_dir, period=spec.period)
+        label, observed_at = label_columns(events, grid=grid, spec=spec, as_of=as_of)
+        labels_file, events_file = store.write_labels(label, observed_at, events, data_dir=data_dir, period=spec.period)
         if counted:
             counts = store.write_counts(counted, data_dir=data_dir, period=spec.period, at=grid.periods[-1].date())
         else:  # no period recomputed: the last build's counts are still those of the last period

@@ -123,10 +123,13 @@ def write_parts(arrays: dict[str, np.ndarray], *, starts: pd.DatetimeIndex, area
     return future
 
 
-def write_labels(frame: pd.DataFrame, events: np.ndarray, *, data_dir: Path, period: str) -> tuple[str, str]:
+def write_labels(label: np.ndarray, observed_at: np.ndarray, events: np.ndarray, *, data_dir: Path,
+                 period: str) -> tuple[str, str]:
+    """The [areas, periods] labels as the label column of every row in part order (period-major), each period's
+    ``observed_at`` repeated over its areas, and the label events; returns the two files' names."""
     folder = data_dir / ROOT / period / "labels"
     folder.mkdir(parents=True, exist_ok=True)
-    labels = pa.Table.from_pandas(frame[[LABEL, *BOOKKEEPING]], preserve_index=False)
+    labels = pa.table({LABEL: label.T.ravel(), BOOKKEEPING[0]: np.repeat(observed_at, label.shape[0])})
     buffer = io.BytesIO()
     np.save(buffer, events)
     return (_write(folder, "labels", _parquet_bytes(labels), ".parquet"),
