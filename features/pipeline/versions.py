@@ -150,6 +150,25 @@ def fetch(engine: Engine, statement: sa.Select) -> pa.Table:
         return raw if raw is not None else _cursor_table(connection, sql)
 
 
+LATEST_LOOKUP = 10_000  # record ids ``latest_recorded`` asks about at most: beyond, the caller scans everything
+
+
+def latest_recorded(engine: Engine, *, kind: str, ids: list[str], batch: int) -> int | None:
+    """The earliest, over ``ids``, of each record's latest ``recorded_on`` in batches up to ``batch`` (epoch days);
+    None when no such version exists.
+
+    Every one of those records has a cached version recorded on or after it,
+    so its cached row's reach is too (``record_cache._delta_rids`` scans only
+    rows from there on). One lookup per id through the primary key.
+    """
+    table, key, _event = _ID[kind]
+    latest = (sa.select(sa.func.max(table.c.recorded_on).label("latest"))
+              .where(table.c[key].in_(ids), table.c.batch_id <= batch).group_by(table.c[key]).subquery())
+    with engine.connect() as connection:
+        earliest = connection.execute(sa.select(sa.func.min(latest.c.latest))).scalar()
+    return None if earliest is None else epoch_day(pd.Timestamp(earliest).date())
+
+
 def count_upto(engine: Engine, *, kind: str, batch: int) -> int:
     """Rows of ``kind`` in batches up to ``batch``: equal to the cache's rows unless some were removed.
 

@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from features.pipeline import PanelSpec, build_features, load_panel, record_cache, store, versions
@@ -43,6 +44,31 @@ def test_incremental_reads_new_batches_and_equals_full(full_engine, tmp_path) ->
     files = {path.name for path in record_cache.folder(tmp_path, "week").iterdir()}
     listed = {item[key] for items in after["segments"].values() for item in items for key in ("file", "summary")}
     assert files == listed  # older ones pruned
+
+
+@pytest.mark.parametrize("lookup", [versions.LATEST_LOOKUP, 0])
+def test_a_correction_takes_its_cached_records_id_from_the_tail_the_database_names(full_engine, tmp_path, monkeypatch,
+                                                                                    lookup: int) -> None:
+    """Corrections of records cached in different segments, one last recorded long before the other: each finds its
+    record among the cached rows from the earlier one's day on (or, over ``LATEST_LOOKUP`` ids, among all of them)."""
+    engine, spec = full_engine, PanelSpec()
+    monkeypatch.setattr(versions, "LATEST_LOOKUP", lookup)
+    asked = []
+    latest = versions.latest_recorded
+    monkeypatch.setattr(versions, "latest_recorded", lambda *a, **kw: asked.append(kw["ids"]) or latest(*a, **kw))
+    add_petitions(engine, [petition(area="S0C0", on=D(2022, 2, 1), recorded=D(2022, 2, 3), pid="OLD", people=7)])
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    add_petitions(engine, [petition(area="S0C2", on=D(2023, 12, 4), recorded=D(2023, 12, 5), pid="NEW", people=6)])
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not asked  # only first versions so far: nothing to look up
+    add_petitions(engine, [petition(area="S1C1", on=D(2022, 2, 1), recorded=D(2023, 12, 12), pid="OLD", version=2, people=1),
+                           petition(area="S0C2", on=D(2023, 12, 4), recorded=D(2023, 12, 12), pid="NEW", version=2, people=1),
+                           petition(area="S1C0", on=D(2023, 12, 11), recorded=D(2023, 12, 12), pid="BOTH", people=2),
+                           petition(area="S1C0", on=D(2023, 12, 11), recorded=D(2023, 12, 12), pid="BOTH", version=2, people=9)])
+    third = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not third.full and third.reason == "incremental"
+    assert [sorted(ids) for ids in asked] == ([["BOTH", "NEW", "OLD"]] if lookup else [])
+    _assert_same(engine, tmp_path, spec)
 
 
 def test_a_changed_or_missing_segment_rebuilds_in_full(full_engine, tmp_path) -> None:
