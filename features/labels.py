@@ -117,15 +117,19 @@ def label_from_events(events: np.ndarray, *, spec: LabelSpec, observed_periods: 
 
     ``events`` is [areas, periods] counts of label events by outcome period;
     ``observed_periods`` is how many leading periods are complete. Rows whose
-    outcome window is not complete get NaN.
+    outcome window is not complete get NaN. Made period-major and returned
+    transposed: the stored label column (every area of a period together) is
+    then that memory as it is, and each window's total is a difference of
+    two row slices, not of two gathered copies (on the benchmark city every
+    10 MB copy is ~2,500 page faults).
     """
     n_areas, n_periods = events.shape
-    padded = np.zeros((n_areas, n_periods + LABEL_OFFSET + spec.horizon + 1), dtype=np.float64)
-    padded[:, 1 : n_periods + 1] = np.cumsum(events, axis=1)
-    padded[:, n_periods + 1 :] = padded[:, n_periods : n_periods + 1]
-    start = np.arange(n_periods) + LABEL_OFFSET
-    total = padded[:, start + spec.horizon] - padded[:, start]
+    cumulated = np.zeros((n_periods + LABEL_OFFSET + spec.horizon + 1, n_areas), dtype=np.float64)
+    np.cumsum(events.T, axis=0, out=cumulated[1 : n_periods + 1])
+    cumulated[n_periods + 1 :] = cumulated[n_periods]
+    first = LABEL_OFFSET  # the label of period p counts the events of periods p + LABEL_OFFSET .. + horizon - 1
+    label = cumulated[first + spec.horizon : first + spec.horizon + n_periods] - cumulated[first : first + n_periods]
     threshold = 1 if spec.kind == "escalation" else spec.threshold
-    label = (total >= threshold).astype(np.float64)
-    label[:, start + spec.horizon > observed_periods] = np.nan
-    return label
+    np.greater_equal(label, threshold, out=label)
+    label[max(0, observed_periods - first - spec.horizon + 1) :] = np.nan  # outcome window not yet complete
+    return label.T

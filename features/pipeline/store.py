@@ -38,15 +38,29 @@ GROUP = 8  # periods laid out per block
 _AREA = pa.dictionary(pa.int32(), pa.string())
 
 
-def _write(folder: Path, stem: str, payload: bytes | pa.Buffer, suffix: str) -> str:
-    digest = hashlib.sha256(payload).hexdigest()[:16]
-    name = f"{stem}-{digest}{suffix}"
+def _write(folder: Path, stem: str, payload: bytes | pa.Buffer | tuple[bytes, memoryview], suffix: str) -> str:
+    """Write ``payload`` (or its pieces, in order) under a name carrying its SHA-256, unless that file is there."""
+    pieces = payload if isinstance(payload, tuple) else (payload,)
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
+    name = f"{stem}-{digest.hexdigest()[:16]}{suffix}"
     path = folder / name
     if not path.exists():
         tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-        tmp.write_bytes(payload)
+        with tmp.open("wb") as sink:
+            for piece in pieces:
+                sink.write(piece)
         tmp.replace(path)
     return name
+
+
+def _npy(array: np.ndarray) -> tuple[bytes, memoryview]:
+    """An ``.npy`` file as its header and the array's own memory: no copy of the array to hash or write it."""
+    array = np.ascontiguousarray(array)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    return header.getvalue(), memoryview(array.reshape(-1).view(np.uint8))
 
 
 def _parquet_bytes(table: pa.Table) -> pa.Buffer:
@@ -130,10 +144,7 @@ def write_labels(label: np.ndarray, observed_at: np.ndarray, events: np.ndarray,
     folder = data_dir / ROOT / period / "labels"
     folder.mkdir(parents=True, exist_ok=True)
     labels = pa.table({LABEL: label.T.ravel(), BOOKKEEPING[0]: np.repeat(observed_at, label.shape[0])})
-    buffer = io.BytesIO()
-    np.save(buffer, events)
-    return (_write(folder, "labels", _parquet_bytes(labels), ".parquet"),
-            _write(folder, "events", buffer.getvalue(), ".npy"))
+    return _write(folder, "labels", _parquet_bytes(labels), ".parquet"), _write(folder, "events", _npy(events), ".npy")
 
 
 def write_counts(counts: dict[str, np.ndarray], *, data_dir: Path, period: str, at: dt.date) -> dict[str, str]:
