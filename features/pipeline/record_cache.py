@@ -126,29 +126,33 @@ class Records:
         if not ids:
             parts = [part.drop_columns(["record_id"]) for part in parts]
         if min_reach is not None:
+            # Segments are stored sorted by reach: the rows reaching ``min_reach`` are a tail, found by bisection
+            # without reading the rest of the column. The delta read this time is not sorted: every row is looked at.
             rids = [part.column("rid").to_numpy() for part in parts]
-            reaches = [part.column("reach").to_numpy() for part in parts]
+            tails = [_tail(part, min_reach) for part in parts[:-1]]
+            reach = parts[-1].column("reach").to_numpy()
+            reaching = [slice(tail, None) for tail in tails] + [reach >= min_reach]
             wanted = np.zeros(max((int(r.max(initial=-1)) for r in rids), default=-1) + 1, dtype=bool)
-            for rid, reach in zip(rids, reaches):  # a correction in a later part extends the record's reach
-                wanted[rid[reach >= min_reach]] = True
-            parts = [_wanted(part, wanted[rid], reach, min_reach) for part, rid, reach in zip(parts, rids, reaches)]
+            for rid, rows in zip(rids, reaching):  # a correction in a later part extends the record's reach
+                wanted[rid[rows]] = True
+            parts = [_with_extended(part, rid, wanted, tail) for part, rid, tail in zip(parts[:-1], rids, tails)] + \
+                [parts[-1].filter(pa.array(wanted[rids[-1]]))]
         return pa.concat_tables([versions.as_dictionaries(part, kind) for part in parts])
 
 
-def _wanted(part: pa.Table, wanted: np.ndarray, reach: np.ndarray, min_reach: int) -> pa.Table:
-    """The rows of ``part`` that ``wanted`` marks.
+def _tail(segment: pa.Table, min_reach: int) -> int:
+    """The first row of a segment (sorted by reach) that reaches ``min_reach``."""
+    reach = segment.column("reach").to_numpy()
+    return int(np.searchsorted(reach, reach.dtype.type(min_reach), side="left"))  # not a Python int: no int64 copy
 
-    Segments are stored sorted by reach, so the rows reaching ``min_reach``
-    are a tail: a slice of the mapped file, not a copy. Only the few rows
-    before it that a later correction extends are taken one by one.
-    """
-    if len(reach) < 2 or not (reach[1:] >= reach[:-1]).all():  # the delta read this time is not sorted
-        return part.filter(pa.array(wanted))
-    tail = int(np.searchsorted(reach, reach.dtype.type(min_reach), side="left"))  # not a Python int: no int64 copy of ``reach``
-    extended = np.flatnonzero(wanted[:tail])
+
+def _with_extended(segment: pa.Table, rid: np.ndarray, wanted: np.ndarray, tail: int) -> pa.Table:
+    """The segment's rows from ``tail`` on (a slice of the mapped file, not a copy), after the few rows before it
+    whose record ``wanted`` marks: a correction elsewhere extends their reach."""
+    extended = np.flatnonzero(wanted[rid[:tail]])
     if not len(extended):
-        return part.slice(tail)
-    return pa.concat_tables([part.take(pa.array(extended)), part.slice(tail)])
+        return segment.slice(tail)
+    return pa.concat_tables([segment.take(pa.array(extended)), segment.slice(tail)])
 
 
 def cache_schema(kind: str) -> pa.Schema:
