@@ -267,12 +267,17 @@ def _label_events(snap: Snapshot, *, spec: PanelSpec, as_of: dt.date, prev: dict
     """
     if prev is None:
         return label_events(snap, spec=spec, known_at=as_of)
-    events = label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"])
     stored = store.read_events(prev, data_dir=data_dir)
-    seen = min(stored.shape[1], events.shape[1])
-    events[:, :seen] += stored[:, :seen]
-    if events.shape[1] > seen:  # every record with an event there is read: its event lies within the history span
-        events[:, seen:] = label_events(snap, spec=spec, known_at=as_of, first_period=seen)[:, seen:]
+    shape = (snap.grid.n_areas, snap.grid.n_periods)
+    seen = min(stored.shape[1], shape[1])
+    events = stored if stored.shape == shape and stored.flags.c_contiguous else np.zeros(shape)
+    if events is not stored:
+        events[:, :seen] = stored[:, :seen]
+    del stored
+    label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"], out=events)
+    if shape[1] > seen:  # every record with an event there is read: its event lies within the history span
+        events[:, seen:] = 0.0
+        label_events(snap, spec=spec, known_at=as_of, first_period=seen, out=events)
     return events
 
 
