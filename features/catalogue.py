@@ -271,6 +271,7 @@ def history_span(period: Period = "week") -> int:
     return w["Y"] + w["M"]
 
 
+@cache
 def window_edges(period: Period = "week") -> tuple[int, ...]:
     """How many periods after its event a version enters (lag + 1) or leaves (lag + window + 1) a count's window,
     for every window the features count over and both lags they use (none, and a year for year-on-year).

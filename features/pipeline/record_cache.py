@@ -266,8 +266,7 @@ def _delta_rids(engine: Engine, delta: pa.Table, segments: list[Segment], *, kin
     for segment in segments:
         table = segment.table
         if since is not None:
-            reach = table.column("reach").to_numpy()
-            table = table.slice(int(np.searchsorted(reach, reach.dtype.type(since), side="left")))
+            table = table.slice(_tail(table, since))
         hit = pc.is_in(table.column("record_id"), value_set=wanted)
         known_ids.append(table.column("record_id").filter(hit))
         known_rids.append(table.column("rid").filter(hit))
