@@ -37,7 +37,7 @@ import pyarrow.ipc
 from sqlalchemy.engine import Engine
 
 from features.pipeline import versions
-from features.pipeline.store import ROOT
+from features.pipeline.store import ROOT, content_name
 
 FOLDER = "records"
 FORMAT = 4
@@ -354,7 +354,7 @@ def write_arrow(table: pa.Table, *, where: Path, stem: str) -> dict:
     with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     digest = file_sha256(tmp)
-    name = f"{stem}-{digest[:16]}.arrow"
+    name = content_name(stem, digest, ".arrow")
     tmp.replace(where / name)  # content-addressed: an existing file of that name holds the same bytes
     written = (where / name).stat()
     return {"file": name, "rows": len(table), "sha256": digest, "size": written.st_size, "mtime_ns": written.st_mtime_ns}

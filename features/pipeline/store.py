@@ -38,13 +38,18 @@ GROUP = 8  # periods laid out per block
 _AREA = pa.dictionary(pa.int32(), pa.string())
 
 
+def content_name(stem: str, digest: str, suffix: str) -> str:
+    """A content-addressed file's name: its stem, the first 16 hex digits of its SHA-256 (``digest``), its suffix."""
+    return f"{stem}-{digest[:16]}{suffix}"
+
+
 def _write(folder: Path, stem: str, payload: bytes | pa.Buffer | tuple[bytes, memoryview], suffix: str) -> str:
     """Write ``payload`` (or its pieces, in order) under a name carrying its SHA-256, unless that file is there."""
     pieces = payload if isinstance(payload, tuple) else (payload,)
     digest = hashlib.sha256()
     for piece in pieces:
         digest.update(piece)
-    name = f"{stem}-{digest.hexdigest()[:16]}{suffix}"
+    name = content_name(stem, digest.hexdigest(), suffix)
     path = folder / name
     if not path.exists():
         tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
@@ -167,7 +172,7 @@ def read_counts(manifest: dict | None, *, data_dir: Path, at: dt.date, n_areas: 
         payload = path.read_bytes()
     except OSError:
         return None
-    if not entry["file"].endswith(f"-{hashlib.sha256(payload).hexdigest()[:16]}.npz"):
+    if entry["file"] != content_name("counts", hashlib.sha256(payload).hexdigest(), ".npz"):
         return None
     with np.load(io.BytesIO(payload), allow_pickle=False) as stored:
         counts = {name: stored[name] for name in stored.files}
