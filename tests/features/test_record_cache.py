@@ -6,8 +6,11 @@ import os
 import shutil
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from features.pipeline import PanelSpec, build_features, load_panel, record_cache, store, versions
 from features.storage.migrate import alembic_config
@@ -204,3 +207,19 @@ def test_a_forced_full_rebuild_reads_the_cache_and_equals_the_cold_build(full_en
     again = build_features(engine, spec=spec, data_dir=tmp_path, full=True)
     assert again.full and again.recomputed_periods == again.periods
     _assert_same(engine, tmp_path, spec)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 40), st.integers(-5, 60), st.none() | st.integers(-5, 60)), max_size=40),
+       offset=st.sampled_from([0, 7, 3_000_000]))
+def test_reach_is_the_latest_day_over_every_version_of_the_record(rows, offset: int) -> None:
+    """``with_reach`` gives each row its record's latest event, closing or recording day, whether the record ids are
+    dense (a full read) or a few among millions (a new batch with corrections of cached records)."""
+    rid = [offset + r * (1 if offset < 1000 else 97) for r, _, _ in rows]
+    table = pa.table({"rid": pa.array(rid, pa.int64()), "received_on": pa.array([d for _, d, _ in rows], pa.int32()),
+                      "recorded_on": pa.array([d + 1 for _, d, _ in rows], pa.int32()),
+                      "closed_on": pa.array([c for _, _, c in rows], pa.int32())})
+    latest: dict[int, int] = {}
+    for r, (_, day, closed) in zip(rid, rows):
+        latest[r] = max(latest.get(r, record_cache.NO_DAY), day, day + 1, record_cache.NO_DAY if closed is None else closed)
+    assert record_cache.with_reach(table).column("reach").to_pylist() == [latest[r] for r in rid]
