@@ -29,7 +29,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from features.catalogue import catalogue, catalogue_hash
-from features.pipeline import population_cache, record_cache, store
+from features.pipeline import arenas, population_cache, record_cache, store
 from features.pipeline.assemble import (
     Context, Snapshot, assemble_snapshot, compute_block, known_context, known_frames, known_snapshot, label_change, label_columns,
     label_events, panel_grid, present_features, resolve_as_of,
@@ -152,6 +152,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     cache cannot be vouched for; either way the build then works in memory.
     """
     began = time.perf_counter()
+    arenas.share_arenas()  # before this build's threads start: they share the memory each frees (``arenas``)
     data_dir = Path(data_dir)
     prev = store.latest_manifest(engine, data_dir=data_dir, period=spec.period)
     # One background thread writes the record cache while the snapshot is made (Arrow's sort, IPC writer and

@@ -1,0 +1,43 @@
+"""Fewer malloc arenas for a build: threads reuse the memory other threads freed instead of faulting in their own.
+
+glibc gives every thread that allocates while another holds an arena an
+arena of its own (up to 8 per core). A build hands its arrays from thread to
+thread (the record cache's writer, the database thread, the two counting
+threads, the label thread, the part writers), so memory one thread frees sits
+in its arena while the next thread faults fresh pages into another. On these
+machines fresh memory is what a build spends most of its system time on
+(~3 s per GB, docs/adr/0014): with two arenas an incremental build of the
+benchmark city faulted ~20 % fewer pages and took ~10-25 % less time in
+alternating runs (docs/adr/0014 decision 13). ``MALLOC_ARENA_MAX`` in the
+environment, where an operator set it, wins.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from functools import cache
+
+ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+
+
+@cache
+def share_arenas(limit: int = ARENAS) -> bool:
+    """Cap this process's malloc arenas at ``limit`` (glibc only; once per process); True if it was set here.
+
+    Arenas already made stay; new threads share the capped set. A process
+    that imports the pipeline without building (the API) is not touched.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        return libc.gnu_get_libc_version is not None and bool(libc.mallopt(_M_ARENA_MAX, limit))
+    except (OSError, AttributeError):  # not glibc (musl has no gnu_get_libc_version), or no mallopt
+        return False
