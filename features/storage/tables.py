@@ -112,6 +112,9 @@ population = sa.Table(
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("load_batches.batch_id"), nullable=False),
 )
 
+# Serves the population cache's signature (count, sum of residents, highest batch) without reading rows (migration 0008).
+sa.Index("ix_population_batch_residents", population.c.batch_id, population.c.residents)
+
 policies = sa.Table(
     "policies",
     metadata,

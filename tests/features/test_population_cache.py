@@ -113,3 +113,29 @@ def test_the_cursor_path_caches_the_same_rows(full_engine, tmp_path, monkeypatch
     monkeypatch.setattr("features.pipeline.versions.read_arrow", lambda connection, sql: None)
     through_cursor = population_cache.read(engine, manifest=None, data_dir=tmp_path / "b", period="week")
     assert through_cursor.table.equals(through_adbc.table) and through_cursor.entry["sha256"] == through_adbc.entry["sha256"]
+
+
+def test_the_signature_reads_an_index_not_the_table_and_migration_0008_round_trips(full_engine) -> None:
+    """Every incremental build asks for the signature: over the covering index it reads no table row (migration 0008)."""
+    from alembic import command
+
+    from features.storage.migrate import alembic_config
+
+    engine = full_engine
+
+    def indexed() -> bool:
+        return "ix_population_batch_residents" in {ix["name"] for ix in sa.inspect(engine).get_indexes("population")}
+
+    before = population_cache.signature(engine)
+    assert indexed() and before[0] > 0
+    if engine.dialect.name == "sqlite":
+        statement = population_cache.signature_statement()
+        with engine.connect() as connection:
+            sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+            plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+        reads = [step for step in plan if "population" in step]
+        assert len(reads) == 3 and all("COVERING INDEX ix_population_batch_residents" in step for step in reads), plan
+    command.downgrade(alembic_config(engine), "0007")
+    assert not indexed() and population_cache.signature(engine) == before  # the same answer, read the slow way
+    command.upgrade(alembic_config(engine), "head")
+    assert indexed()
