@@ -133,3 +133,9 @@ def label_from_events(events: np.ndarray, *, spec: LabelSpec, observed_periods: 
     np.greater_equal(label, threshold, out=label)
     label[max(0, observed_periods - first - spec.horizon + 1) :] = np.nan  # outcome window not yet complete
     return label.T
+
+
+def label_observed_at(starts: pd.DatetimeIndex, *, period: str, horizon: int) -> np.ndarray:
+    """Each period's ``label_observed_at``: when its label's outcome window has ended."""
+    step = pd.DateOffset(months=LABEL_OFFSET + horizon) if period == "month" else pd.Timedelta(weeks=LABEL_OFFSET + horizon)
+    return (pd.DatetimeIndex(starts) + step).to_numpy(dtype="datetime64[ns]")

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from features.calendar import period_start
 from features.catalogue import WINDOWS, catalogue, history_span, window_edges
-from features.labels import LABEL_OFFSET, event_date, event_weights, label_from_events
+from features.labels import event_date, event_weights, label_from_events, label_observed_at
 from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
 from features.pipeline.context import FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
@@ -234,43 +234,47 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
     return Block(features=out, counts=ctx.counts_at_last())
 
 
-def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None,
-                 first_period: int = 0, out: np.ndarray | None = None, sign: float = 1.0) -> np.ndarray:
-    """[areas, periods] label events of the latest versions recorded before ``known_at``.
+def label_event_items(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None,
+                      first_period: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(area, period, weight) of every label event of the latest versions recorded before ``known_at``.
 
     With ``batches`` (the highest load batch per kind an earlier build had
     seen) only the versions that build saw count: a back-dated batch loaded
     since then was not part of what it knew. With ``first_period`` only the
-    events of that period and later ones are weighed (earlier periods stay
-    zero): the versions whose event lies before it are left out first, so
-    the work is that of the few recent events rather than of every version.
-    With ``out`` (C-contiguous [areas, periods]) the events are added to it,
-    times ``sign``, and it is returned: a few thousand events cost no fresh
-    array of the whole panel (10 MB, ~2,500 page faults on the benchmark city).
+    events of that period and later ones are weighed: the versions whose
+    event lies before it are left out first, so the work is that of the few
+    recent events rather than of every version.
     """
     grid, frames = snap.grid, snap.frames
     if 0 < first_period < grid.n_periods:
         start = grid.periods[first_period]
         frames = {kind: frame[(event_date(frame, kind=kind) >= start).to_numpy()] for kind, frame in frames.items()}
-    events = np.zeros((grid.n_areas, grid.n_periods)) if out is None else out
-    if "petitions" not in frames:
-        return events
-    if not events.flags.c_contiguous:
-        raise ValueError("label_events adds to a C-contiguous array only: a reshaped copy would lose the events")
-    flat = events.reshape(-1)  # a view
-    # Every version is weighed and those not the latest get no weight: cheaper than copying the latest
-    # versions' fields out of millions (event_weights gives petitions' weights first, then mediation's).
-    weighed = event_weights(spec.label, petitions=frames["petitions"], mediation=frames.get("mediation"))
-    for (area_ids, dates, weight), kind in zip(weighed, ("petitions", "mediation")):
-        latest = _latest(frames[kind], kind=kind, known_at=known_at, batches=batches)
-        area, period = grid.area_index(area_ids), grid.period_index(dates)
-        ok = (area >= 0) & (period >= 0) & (period < grid.n_periods) & (weight > 0) & latest
-        at, weights = area[ok] * grid.n_periods + period[ok], sign * weight[ok]
-        if len(at) > flat.size // 16:  # many events: one pass over the panel beats scattering them one by one
-            flat += np.bincount(at, weights=weights, minlength=flat.size)
-        else:
-            np.add.at(flat, at, weights)
-    return events
+    items: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if "petitions" in frames:
+        # Every version is weighed and those not the latest get no weight: cheaper than copying the latest
+        # versions' fields out of millions (event_weights gives petitions' weights first, then mediation's).
+        weighed = event_weights(spec.label, petitions=frames["petitions"], mediation=frames.get("mediation"))
+        for (area_ids, dates, weight), kind in zip(weighed, ("petitions", "mediation")):
+            latest = _latest(frames[kind], kind=kind, known_at=known_at, batches=batches)
+            area, period = grid.area_index(area_ids), grid.period_index(dates)
+            ok = (area >= 0) & (period >= first_period) & (period < grid.n_periods) & (weight > 0) & latest
+            items.append((area[ok], period[ok], weight[ok]))
+    return _joined(items)
+
+
+def _joined(items: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not items:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    return tuple(np.concatenate(parts) for parts in zip(*items))  # type: ignore[return-value]
+
+
+def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None,
+                 first_period: int = 0) -> np.ndarray:
+    """[areas, periods] label events (``label_event_items``) of the whole panel, in one pass over it."""
+    grid = snap.grid
+    area, period, weight = label_event_items(snap, spec=spec, known_at=known_at, batches=batches, first_period=first_period)
+    events = np.bincount(area * grid.n_periods + period, weights=weight, minlength=grid.n_areas * grid.n_periods)
+    return events.reshape(grid.n_areas, grid.n_periods)
 
 
 def _latest(frame: pd.DataFrame, *, kind: str, known_at: dt.date, batches: dict[str, float] | None) -> np.ndarray:
@@ -282,10 +286,10 @@ def _latest(frame: pd.DataFrame, *, kind: str, known_at: dt.date, batches: dict[
     return (keep & ~superseded).to_numpy()
 
 
-def label_change(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, before: dt.date,
-                 batches: dict[str, float], out: np.ndarray | None = None) -> np.ndarray:
-    """Label events known at ``known_at`` minus those an earlier build knew (on ``before``, up to ``batches``),
-    added to ``out`` when given (see ``label_events``).
+def label_change_items(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, before: dt.date,
+                       batches: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label events known at ``known_at`` and, with negative weights, those an earlier build knew (on ``before``,
+    up to ``batches``): added to that build's events they give today's (``label_event_items``).
 
     Only versions whose standing differs between the two views can move a
     count, so only they are weighed: the difference is the same, the work is
@@ -294,20 +298,28 @@ def label_change(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, before: 
     moved = {kind: frame[_latest(frame, kind=kind, known_at=known_at, batches=None)
                          != _latest(frame, kind=kind, known_at=before, batches=batches)] for kind, frame in snap.frames.items()}
     narrow = dataclasses.replace(snap, frames=moved)
-    events = label_events(narrow, spec=spec, known_at=known_at, out=out)
-    return label_events(narrow, spec=spec, known_at=before, batches=batches, out=events, sign=-1.0)
+    now = label_event_items(narrow, spec=spec, known_at=known_at)
+    area, period, weight = label_event_items(narrow, spec=spec, known_at=before, batches=batches)
+    return _joined([now, (area, period, -weight)])
+
+
+def observed_periods(grid: Grid, *, as_of: dt.date, n_periods: int | None = None) -> int:
+    """How many of the first ``n_periods`` (all) periods had ended by ``as_of``: their outcomes are complete."""
+    periods = grid.periods[: n_periods if n_periods is not None else grid.n_periods]
+    if not len(periods):
+        return 0
+    ends = periods.append(pd.DatetimeIndex([periods[-1] + _one_period(grid.period)]))[1:]
+    return int((ends <= pd.Timestamp(as_of)).sum())
+
+
+def _one_period(period: str) -> pd.DateOffset | pd.Timedelta:
+    return pd.DateOffset(months=1) if period == "month" else pd.Timedelta(days=7)
 
 
 def label_columns(events: np.ndarray, *, grid: Grid, spec: PanelSpec, as_of: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    """The [areas, periods] labels from the per-period event counts, and each period's ``label_observed_at``.
-
-    Per period, not per row: a build stores them without laying out a frame of the whole panel (``store.write_labels``).
-    """
-    ends = grid.periods.append(pd.DatetimeIndex([grid.periods[-1] + (pd.DateOffset(months=1) if grid.period == "month" else pd.Timedelta(days=7))]))[1:]
-    observed = int((ends <= pd.Timestamp(as_of)).sum())
-    label = label_from_events(events, spec=spec.label, observed_periods=observed)
-    step = pd.DateOffset(months=LABEL_OFFSET + spec.label.horizon) if grid.period == "month" else pd.Timedelta(weeks=LABEL_OFFSET + spec.label.horizon)
-    return label, (grid.periods + step).to_numpy(dtype="datetime64[ns]")
+    """The [areas, periods] labels from the per-period event counts, and each period's ``label_observed_at``."""
+    label = label_from_events(events, spec=spec.label, observed_periods=observed_periods(grid, as_of=as_of))
+    return label, label_observed_at(grid.periods, period=grid.period, horizon=spec.label.horizon)
 
 
 def attach_label(frame: pd.DataFrame, *, events: np.ndarray, grid: Grid, spec: PanelSpec, as_of: dt.date) -> pd.DataFrame:

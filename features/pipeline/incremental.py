@@ -29,10 +29,11 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from features.catalogue import catalogue, catalogue_hash
+from features.labels import LABEL_OFFSET, label_from_events
 from features.pipeline import arenas, population_cache, record_cache, store
 from features.pipeline.assemble import (
-    Context, Snapshot, assemble_snapshot, compute_block, known_context, known_frames, known_snapshot, label_change, label_columns,
-    label_events, panel_grid, present_features, resolve_as_of,
+    Context, Snapshot, assemble_snapshot, compute_block, known_context, known_frames, known_snapshot, label_change_items,
+    label_event_items, label_events, observed_periods, panel_grid, present_features, resolve_as_of,
 )
 from features.pipeline.known import Known
 from features.pipeline.fingerprint import VERSIONED, first_change, fingerprints
@@ -202,20 +203,18 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         steps.advance("record cache")
         # The labels are weighed in the background thread while the features are computed: it holds its own
         # view of the frames, which compute_block releases from ``snap`` as it encodes them.
-        labelling = background.submit(_label_events, dataclasses.replace(snap, frames=dict(snap.frames)), spec=spec,
+        labelling = background.submit(_labels, dataclasses.replace(snap, frames=dict(snap.frames)), spec=spec,
                                       as_of=as_of, prev=None if changed is None else prev, data_dir=data_dir)
         if warming is not None:
             warming.result()
         block = compute_block(snap, lo=lo, hi=grid.n_periods, steps=steps, release=True, base=base)  # frames freed as encoded
         arrays, counted = block.features, block.counts
         del block, base
-        events = labelling.result()
+        labels = labelling.result()
         timings["compute"] = _lap(clock)
         columns = list(arrays)
         writing = store.write_parts(arrays, starts=grid.periods[lo:], area_ids=grid.area_ids.tolist(), data_dir=data_dir,
                                     period=spec.period)
-        label, observed_at = label_columns(events, grid=grid, spec=spec, as_of=as_of)
-        labels_file, events_file = store.write_labels(label, observed_at, events, data_dir=data_dir, period=spec.period)
         if counted:
             counts = store.write_counts(counted, data_dir=data_dir, period=spec.period, at=grid.periods[-1].date())
         else:  # no period recomputed: the last build's counts are still those of the last period
@@ -229,8 +228,8 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         timings["write"] = _lap(clock)
     manifest = {**_identity(spec), "as_of": as_of.isoformat(), "first_period": str(grid.periods[0].date()),
                 "last_period": str(grid.periods[-1].date()), "rows": grid.n_areas * grid.n_periods,
-                "areas": grid.area_ids.tolist(), "columns": columns, "parts": parts, "labels": labels_file,
-                "events": events_file, "counts": counts, "fingerprints": fps, "records": cache, "population": people.entry,
+                "areas": grid.area_ids.tolist(), "columns": columns, "parts": parts, "labels": labels, "counts": counts,
+                "fingerprints": fps, "records": cache, "population": people.entry,
                 "batches": {kind: max((v[-1] for v in fps[kind].values()), default=-1) for kind in ("petitions", "mediation")}}
     build_id = store.record_build(engine, data_dir=data_dir, manifest=manifest)
     record_cache.prune(data_dir=data_dir, period=spec.period, keep=cache)
@@ -257,29 +256,56 @@ def _warm_up() -> None:
     kernels.warm_up()
 
 
-def _label_events(snap: Snapshot, *, spec: PanelSpec, as_of: dt.date, prev: dict | None, data_dir: Path) -> np.ndarray:
-    """Every period's label events: weighed anew (``prev`` None), or the last build's corrected for every record read.
+def _labels(snap: Snapshot, *, spec: PanelSpec, as_of: dt.date, prev: dict | None, data_dir: Path) -> dict[str, str]:
+    """Every period's label events and labels, stored a file per period; returns {period start: file}.
 
-    Periods the last build did not have are weighed anew from every version
-    read: a record it already knew can have its event there (a mediation
-    case recorded with a closing date still to come fails on that date), and
-    the last build dropped such events, outside its periods, so correcting
-    its events by the records that changed would leave them out.
+    Weighed anew (``prev`` None), or the last build's files kept up to the
+    first period whose events or label can have moved and recomputed from
+    there: its events corrected by every record read (``label_change_items``),
+    plus the events of periods it did not have, weighed anew from every
+    version read (a record it already knew can have its event there: a
+    mediation case recorded with a closing date still to come fails on that
+    date, and the last build dropped such events, outside its periods).
+    The label of period p counts the events of p + LABEL_OFFSET to p +
+    LABEL_OFFSET + horizon - 1 and is unknown until they have all ended, so
+    the first period to recompute is the earliest of: the first whose
+    window reaches a moved event, the first the last build left unknown,
+    and the first it did not have (docs/adr/0014 decision 13).
     """
+    grid, label_spec = snap.grid, spec.label
+    observed = observed_periods(grid, as_of=as_of)
     if prev is None:
-        return label_events(snap, spec=spec, known_at=as_of)
-    stored = store.read_events(prev, data_dir=data_dir)
-    shape = (snap.grid.n_areas, snap.grid.n_periods)
-    seen = min(stored.shape[1], shape[1])
-    events = stored if stored.shape == shape and stored.flags.c_contiguous else np.zeros(shape)
-    if events is not stored:
-        events[:, :seen] = stored[:, :seen]
-    del stored
-    label_change(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"], out=events)
-    if shape[1] > seen:  # every record with an event there is read: its event lies within the history span
-        events[:, seen:] = 0.0
-        label_events(snap, spec=spec, known_at=as_of, first_period=seen, out=events)
-    return events
+        events = np.ascontiguousarray(label_events(snap, spec=spec, known_at=as_of).T)  # [periods, areas]
+        label = label_from_events(events.T, spec=label_spec, observed_periods=observed).T
+        return store.write_label_periods(events, label, starts=grid.periods, data_dir=data_dir, period=spec.period)
+    seen = min(len(prev["parts"]), grid.n_periods)
+    area, period, weight = label_change_items(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]),
+                                              batches=prev["batches"])
+    if grid.n_periods > seen:  # every record with an event there is read: its event lies within the history span
+        old = period < seen  # the new periods' events are weighed whole, not corrected
+        new = label_event_items(snap, spec=spec, known_at=as_of, first_period=seen)
+        area, period, weight = (np.concatenate([values[old], more]) for values, more in zip((area, period, weight), new))
+    window = LABEL_OFFSET + label_spec.horizon - 1  # periods after p whose events p's label counts
+    unknown_before = max(0, observed_periods(grid, as_of=dt.date.fromisoformat(prev["as_of"]), n_periods=seen) - window)
+    first = min(seen, unknown_before, int(period.min()) - window if len(period) else seen)
+    first = max(0, first) if store.labels_per_period(prev) else 0  # an older build's single files: every period anew
+    if first >= grid.n_periods:  # no event moved, no period added, no label left unknown: the last build's files stand
+        return dict(prev["labels"])
+    events = np.zeros((grid.n_periods - first, grid.n_areas))  # [periods from ``first``, areas]
+    if first < seen:
+        events[: seen - first] = _stored_events(prev, data_dir=data_dir, days=[str(d.date()) for d in grid.periods[first:seen]])
+    np.add.at(events, (period - first, area), weight)
+    label = label_from_events(events.T, spec=label_spec, observed_periods=observed - first).T
+    written = store.write_label_periods(events, label, starts=grid.periods[first:], data_dir=data_dir, period=spec.period)
+    kept = {day: name for day, name in prev["labels"].items() if day < str(grid.periods[first].date())} if first else {}
+    return {**kept, **written}
+
+
+def _stored_events(prev: dict, *, data_dir: Path, days: list[str]) -> np.ndarray:
+    """[len(days), areas]: the last build's label events of those periods, whichever way it stored them."""
+    if store.labels_per_period(prev):
+        return store.read_label_periods(prev, data_dir=data_dir, days=days)[:, 0]
+    return store.read_events(prev, data_dir=data_dir)[:, : len(days)].T  # every period from the first: ``_labels``
 
 
 def _lap(clock: list[float]) -> float:

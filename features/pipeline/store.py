@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from features.labels import label_observed_at
 from features.pipeline.spec import BOOKKEEPING, LABEL, check_panel
 from features.storage.tables import feature_builds
 
@@ -63,9 +64,15 @@ def _write(folder: Path, stem: str, payload: bytes | pa.Buffer | tuple[bytes, me
 def _npy(array: np.ndarray) -> tuple[bytes, memoryview]:
     """An ``.npy`` file as its header and the array's own memory: no copy of the array to hash or write it."""
     array = np.ascontiguousarray(array)
+    return _npy_header(array.shape, array.dtype), memoryview(array.reshape(-1).view(np.uint8))
+
+
+def _npy_header(shape: tuple[int, ...], dtype: np.dtype | type) -> bytes:
+    """The header ``np.save`` writes before a C-ordered array of ``shape`` and ``dtype``."""
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
-    return header.getvalue(), memoryview(array.reshape(-1).view(np.uint8))
+    np.lib.format.write_array_header_1_0(header, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                  "fortran_order": False, "shape": tuple(shape)})
+    return header.getvalue()
 
 
 def _parquet_bytes(table: pa.Table) -> pa.Buffer:
@@ -142,14 +149,37 @@ def write_parts(arrays: dict[str, np.ndarray], *, starts: pd.DatetimeIndex, area
     return future
 
 
-def write_labels(label: np.ndarray, observed_at: np.ndarray, events: np.ndarray, *, data_dir: Path,
-                 period: str) -> tuple[str, str]:
-    """The [areas, periods] labels as the label column of every row in part order (period-major), each period's
-    ``observed_at`` repeated over its areas, and the label events; returns the two files' names."""
+def write_label_periods(events: np.ndarray, label: np.ndarray, *, starts: pd.DatetimeIndex, data_dir: Path,
+                        period: str) -> dict[str, str]:
+    """One file per period (``<period start>-<sha>.npy``, [2, areas] float64: its label events, its labels) from the
+    [periods, areas] ``events`` and ``label``; returns {period start: file}.
+
+    Per period, like the parts: an incremental build rewrites only the
+    periods whose events or labels moved (docs/adr/0014 decision 13). The
+    files are written from the arrays' own rows, without a copy.
+    """
     folder = data_dir / ROOT / period / "labels"
     folder.mkdir(parents=True, exist_ok=True)
-    labels = pa.table({LABEL: label.T.ravel(), BOOKKEEPING[0]: np.repeat(observed_at, label.shape[0])})
-    return _write(folder, "labels", _parquet_bytes(labels), ".parquet"), _write(folder, "events", _npy(events), ".npy")
+    header = _npy_header((2, events.shape[1]), np.float64)
+    out = {}
+    for j, start in enumerate(starts):
+        rows = (np.ascontiguousarray(events[j], dtype=np.float64), np.ascontiguousarray(label[j], dtype=np.float64))
+        day = str(start.date())
+        out[day] = _write(folder, day, (header, *(memoryview(row.view(np.uint8)) for row in rows)), ".npy")
+    return out
+
+
+def read_label_periods(manifest: dict, *, data_dir: Path, days: list[str]) -> np.ndarray:
+    """[len(days), 2, areas]: each listed period's label events and labels (``write_label_periods``)."""
+    folder = data_dir / ROOT / manifest["period"] / "labels"
+    stored = [np.load(folder / manifest["labels"][day]) for day in days]
+    return np.stack(stored) if stored else np.zeros((0, 2, len(manifest["areas"])))
+
+
+def labels_per_period(manifest: dict) -> bool:
+    """The build stored its labels a file per period; builds before docs/adr/0014 decision 13 stored one Parquet
+    file of every row's label and one ``.npy`` of every period's label events."""
+    return isinstance(manifest.get("labels"), dict)
 
 
 def write_counts(counts: dict[str, np.ndarray], *, data_dir: Path, period: str, at: dt.date) -> dict[str, str]:
@@ -207,6 +237,9 @@ def latest_manifest(engine: Engine, *, data_dir: Path, period: str) -> dict | No
 
 
 def read_events(manifest: dict, *, data_dir: Path) -> np.ndarray:
+    """The build's [areas, periods] label events, whichever way it stored them (``labels_per_period``)."""
+    if labels_per_period(manifest):
+        return read_label_periods(manifest, data_dir=data_dir, days=sorted(manifest["labels"]))[:, 0].T
     return np.load(data_dir / ROOT / manifest["period"] / "labels" / manifest["events"])
 
 
@@ -238,8 +271,14 @@ def load_panel(engine: Engine, *, data_dir: Path, period: str = "week") -> pd.Da
     if manifest is None:
         raise LookupError(f"no stored {period} feature build under {data_dir}: run `concord features build`")
     frame = read_features(manifest, data_dir=Path(data_dir))
-    labels = pq.read_table(Path(data_dir) / ROOT / period / "labels" / manifest["labels"]).to_pandas()
-    for column in labels.columns:
-        frame[column] = labels[column].to_numpy()
+    if labels_per_period(manifest):
+        days = sorted(manifest["labels"])
+        frame[LABEL] = read_label_periods(manifest, data_dir=Path(data_dir), days=days)[:, 1].ravel()  # period-major, as the parts
+        observed = label_observed_at(pd.DatetimeIndex(days), period=period, horizon=manifest["label"]["horizon"])
+        frame[BOOKKEEPING[0]] = np.repeat(observed, len(manifest["areas"]))
+    else:
+        labels = pq.read_table(Path(data_dir) / ROOT / period / "labels" / manifest["labels"]).to_pandas()
+        for column in labels.columns:
+            frame[column] = labels[column].to_numpy()
     frame.attrs.update(as_of=manifest["as_of"], period=period)
     return check_panel(frame)
