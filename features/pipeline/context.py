@@ -8,9 +8,10 @@ modules never touch strings or object columns in the hot path.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from features.pipeline import intervals
 from features.pipeline.grid import BIG, Grid, lookup_codes
 
 COMPILED_FROM = 8  # periods: a block of fewer counts in numpy passes (``FeatureContext.loops``)
+T = TypeVar("T")
 NEVER = np.int32(BIG)  # grid.BIG, "never", among the int32 period indices of ``Records``
 
 
@@ -147,6 +149,8 @@ class FeatureContext:
     base: dict[str, np.ndarray] | None = None
     handlers: dict[str, Callable[["FeatureContext", FeatureSpec], np.ndarray]] = field(default_factory=dict)
     _memo: dict = field(default_factory=dict)
+    _locks: dict = field(default_factory=dict)  # memo key -> its lock (``once``)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -169,6 +173,18 @@ class FeatureContext:
             spec = self.specs()[name]
             self._memo[("feature", name)] = self.handlers[spec.key[0]](self, spec)
         return self._memo[("feature", name)]
+
+    def once(self, key: tuple, make: Callable[[], T]) -> T:
+        """``make()`` memoised under ``key``, made once even when both of ``compute_block``'s threads ask for it at
+        the same moment (population's residents: the petitions' rates in one thread, population's own features in
+        the other); a second asker waits for the first rather than making it again."""
+        if key not in self._memo:
+            with self._guard:
+                lock = self._locks.setdefault(key, threading.Lock())
+            with lock:
+                if key not in self._memo:
+                    self._memo[key] = make()
+        return self._memo[key]
 
     def loops(self) -> ModuleType:
         """The counting loops: compiled (``kernels``) for a block of many periods, numpy passes (``intervals``) for a few.
