@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 from features.catalogue import catalogue, catalogue_hash
 from features.labels import LABEL_OFFSET, label_from_events
-from features.pipeline import arenas, population_cache, record_cache, store
+from features.pipeline import arenas, columnar, population_cache, record_cache, store
 from features.pipeline.assemble import (
     Context, Snapshot, assemble_snapshot, compute_block, known_context, known_frames, known_snapshot, label_change_items,
     label_event_items, label_events, observed_periods, panel_grid, present_features, resolve_as_of,
@@ -163,6 +163,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         clock, timings = [began], {}
         # Every period will be counted with the compiled loops: numba is set up while the cache is hashed and read.
         warming = loops.submit(_warm_up) if full or prev is None else None
+        loops.submit(columnar.warm_up, engine.url)  # the columnar reader's driver loads while the cache is vouched for
         records = record_cache.read(engine, manifest=prev, data_dir=data_dir, period=spec.period, verify=full)
         timings["read"] = _lap(clock)
         caching = background.submit(record_cache.write, records, data_dir=data_dir, period=spec.period)

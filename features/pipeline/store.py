@@ -1,12 +1,14 @@
-"""Storing builds: one Arrow IPC part per period, a label file, a JSON manifest, a ``feature_builds`` row.
+"""Storing builds: one Arrow IPC part and one label file per period, a JSON manifest, a ``feature_builds`` row.
 
 Parts are content-addressed (``<period>-<sha>.arrow``), so an incremental
 build writes only the periods it recomputed and its manifest points at the
 unchanged parts of the previous build; every earlier build stays readable
 (an old model can be re-scored on the panel it was trained on; builds made
-before docs/adr/0014 have Parquet parts, read the same way). Labels are
-rewritten whole each time: late records change past labels, and they are
-two small columns (Parquet). Every count the build made, at its last
+before docs/adr/0014 have Parquet parts, read the same way). Labels and
+their events are kept a file per period too: late records change past
+labels, but only from the first period whose outcome window reaches them
+(docs/adr/0014 decision 13; builds before it stored one Parquet file of
+labels and one array of events, read the same way). Every count the build made, at its last
 period, is kept beside them (``counts/``): the next build adds its
 difference to them (docs/adr/0014 decision 12).
 """

@@ -223,3 +223,24 @@ def test_reach_is_the_latest_day_over_every_version_of_the_record(rows, offset: 
     for r, (_, day, closed) in zip(rid, rows):
         latest[r] = max(latest.get(r, record_cache.NO_DAY), day, day + 1, record_cache.NO_DAY if closed is None else closed)
     assert record_cache.with_reach(table).column("reach").to_pylist() == [latest[r] for r in rid]
+
+
+def test_the_reader_is_warmed_up_beside_the_first_questions_without_opening_the_database(engine, tmp_path, monkeypatch) -> None:
+    """A build loads the columnar reader's driver in a thread while it asks the database its first questions; on
+    SQLite that opens an in-memory database only (another library must not open the build's file meanwhile)."""
+    from features.pipeline import columnar, incremental
+
+    opened: list[str] = []
+    if engine.dialect.name == "sqlite":
+        from adbc_driver_sqlite import dbapi
+
+        connect = dbapi.connect
+        monkeypatch.setattr(dbapi, "connect", lambda uri=None, **kw: opened.append(uri) or connect(uri, **kw))
+    columnar.warm_up(engine.url)
+    assert opened == ([":memory:"] if engine.dialect.name == "sqlite" else [])
+    columnar.warm_up(sa.make_url("mysql://nobody@127.0.0.1/none"))  # no driver for it: nothing happens, nothing raised
+    warmed = []
+    monkeypatch.setattr(columnar, "warm_up", lambda url: warmed.append(url))
+    with pytest.raises(LookupError):  # an empty database: the build stops, the reader was warmed up first all the same
+        incremental.build_features(engine, spec=PanelSpec(), data_dir=tmp_path)
+    assert warmed == [engine.url]
