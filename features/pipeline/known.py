@@ -41,15 +41,28 @@ class Reach:
         days = [d for d in (self.event_from, self.changed_since) if d is not None] + [first for first, _ in self.event_in or ()]
         return epoch_day(min(days)) if days else None
 
+    def _inside(self) -> tuple[int, np.ndarray] | None:
+        """(the day before the first range, a table of which days from it lie in one of the ``event_in`` ranges, its
+        first and last entries False): a day clipped to the table and looked up is one gather, where searching the
+        ranges' ends for 1.4 M days took ~6 x as long."""
+        if not self.event_in:
+            return None
+        below = epoch_day(self.event_in[0][0]) - 1
+        table = np.zeros(epoch_day(self.event_in[-1][1]) - below + 1, dtype=bool)
+        for start, end in self.event_in:
+            table[epoch_day(start) - below : epoch_day(end) - below] = True
+        return below, table
+
     def wanted(self, *, event: np.ndarray, closed: np.ndarray, recorded: np.ndarray) -> np.ndarray:
         """Which versions the rule names, from their epoch days (``NO_DAY``: none); the caller keeps their records whole."""
         out = np.zeros(len(event), dtype=bool) if self.earliest() is not None else np.ones(len(event), dtype=bool)
-        ends = np.array([epoch_day(day) for span in self.event_in or () for day in span], dtype=event.dtype)
+        inside = self._inside()
         for days in (event, closed):  # closing dates too: a failure counts when the case closes
             if self.event_from is not None:
                 out |= days >= epoch_day(self.event_from)
-            if len(ends):  # inside one of the sorted, disjoint [from, to) ranges: an odd number of their ends at or below
-                out |= np.searchsorted(ends, days, side="right") % 2 == 1
+            if inside is not None:  # clipped to the table's ends first (in the days' own type: nothing overflows)
+                below, table = inside
+                out |= table[np.clip(days, below, below + len(table) - 1) - below]
         if self.changed_since is not None:
             out |= recorded >= epoch_day(self.changed_since)
         return out

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from features.pipeline.assemble import Snapshot, compute_block, history_reach
 from features.pipeline.grid import make_grid
+from features.pipeline.known import Reach
 from features.pipeline.record_cache import NO_DAY
 from features.pipeline.spec import PanelSpec
 from features.pipeline.versions import epoch_day
@@ -126,3 +127,21 @@ def test_counting_by_difference_equals_counting_in_full(petitions, mediation, ne
     assert set(by_difference) == set(full)
     for name, values in full.items():
         np.testing.assert_allclose(by_difference[name], values, rtol=1e-5, atol=1e-4, err_msg=name)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spans=st.lists(st.tuples(st.integers(0, 60), st.integers(1, 10)), min_size=1, max_size=5),
+       days=st.lists(st.none() | st.integers(-5, 130), max_size=50))
+def test_a_day_is_wanted_when_it_lies_in_one_of_the_ranges(spans, days) -> None:
+    """``Reach.wanted`` looks days up in a table of the sorted, disjoint ranges: the same as asking each range, for days
+    before, between, inside and after them and for no day at all (``NO_DAY``, the lowest int32)."""
+    base, ranges, at = dt.date(2023, 1, 2), [], 0
+    for gap, size in spans:
+        ranges.append((base + dt.timedelta(days=at + gap), base + dt.timedelta(days=at + gap + size)))
+        at += gap + size + 1
+    epoch = [None if d is None else epoch_day(base) + d for d in days]
+    given_days = np.array([NO_DAY if d is None else d for d in epoch], dtype=np.int32)
+    none = np.full(len(days), NO_DAY, dtype=np.int32)
+    want = [d is not None and any(epoch_day(a) <= d < epoch_day(b) for a, b in ranges) for d in epoch]
+    assert Reach(event_in=tuple(ranges)).wanted(event=given_days, closed=none, recorded=none).tolist() == want
+    assert Reach(event_in=tuple(ranges)).wanted(event=none, closed=given_days, recorded=none).tolist() == want
