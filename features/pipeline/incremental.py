@@ -216,14 +216,17 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         columns = list(arrays)
         writing = store.write_parts(arrays, starts=grid.periods[lo:], area_ids=grid.area_ids.tolist(), data_dir=data_dir,
                                     period=spec.period)
-        if counted:
-            counts = store.write_counts(counted, data_dir=data_dir, period=spec.period, at=grid.periods[-1].date())
-        else:  # no period recomputed: the last build's counts are still those of the last period
-            counts = prev.get("counts") if changed is not None else None
+        # The counts are stored beside the parts, in the thread that weighed the labels (done by now).
+        storing = background.submit(store.write_counts, counted, data_dir=data_dir, period=spec.period,
+                                    at=grid.periods[-1].date()) if counted else None
         steps.advance("labels")
         keep_before = str(grid.periods[lo].date()) if lo < grid.n_periods else "9999"
         parts = {day: name for day, name in prev["parts"].items() if day < keep_before} if changed is not None else {}
         parts.update(writing.result())
+        if storing is not None:
+            counts = storing.result()
+        else:  # no period recomputed: the last build's counts are still those of the last period
+            counts = prev.get("counts") if changed is not None else None
         del arrays
         steps.advance("stored")
         timings["write"] = _lap(clock)
