@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    build_malloc_arenas: int | None = Field(
+        2, ge=1, le=64, description=("glibc malloc arenas a feature build caps its process at, so its threads reuse "
+                                     "each other's freed memory (docs/adr/0014 decision 13); none: glibc's own choice, "
+                                     "e.g. MALLOC_ARENA_MAX"))
     label: LabelSettings = Field(default_factory=LabelSettings)
     levels: LevelSettings = Field(default_factory=LevelSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)  # issue 7

@@ -59,7 +59,7 @@ def run_demo(settings: Settings, *, communities: int, weeks: int, seed: int, sta
         steps.update(task, advance=1, description="loading records")
         load_directory(engine, city_dir, hash_key=settings.hash_key.get_secret_value().encode(), loaded_by=current_user())
         steps.update(task, advance=1, description="building features")
-        build_features(engine, spec=panel_spec(settings), data_dir=settings.data_dir)
+        build_features(engine, spec=panel_spec(settings), data_dir=settings.data_dir, malloc_arenas=settings.build_malloc_arenas)
         steps.update(task, advance=1, description="training")
         panel = load_panel(engine, data_dir=settings.data_dir, period=settings.period)
         with threadpool_limits(1):  # one booster thread: two cores shared with the rest of the job

@@ -40,7 +40,7 @@ def build(
     engine = open_database(settings)
     try:
         result = build_features(engine, spec=spec, data_dir=settings.data_dir, since=since.date() if since else None,
-                                full=full, progress=True)
+                                full=full, progress=True, malloc_arenas=settings.build_malloc_arenas)
     except LookupError as exc:
         raise fail(str(exc)) from exc
     if result.full:

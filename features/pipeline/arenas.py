@@ -8,15 +8,15 @@ in its arena while the next thread faults fresh pages into another. On these
 machines fresh memory is what a build spends most of its system time on
 (~3 s per GB, docs/adr/0014): with two arenas an incremental build of the
 benchmark city faulted ~20 % fewer pages and took ~10-25 % less time in
-alternating runs (docs/adr/0014 decision 13). ``MALLOC_ARENA_MAX`` in the
-environment, where an operator set it, wins.
+alternating runs (docs/adr/0014 decision 13). The cap is the caller's
+argument: the CLI passes the ``build_malloc_arenas`` setting, which an
+operator may set to none to keep glibc's own choice (``MALLOC_ARENA_MAX``).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
 import sys
 from functools import cache
 
@@ -25,13 +25,14 @@ _M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 
 
 @cache
-def share_arenas(limit: int = ARENAS) -> bool:
+def share_arenas(limit: int | None = ARENAS) -> bool:
     """Cap this process's malloc arenas at ``limit`` (glibc only; once per process); True if it was set here.
 
-    Arenas already made stay; new threads share the capped set. A process
-    that imports the pipeline without building (the API) is not touched.
+    ``None`` leaves glibc's own choice. Arenas already made stay; new threads
+    share the capped set. A process that imports the pipeline without
+    building (the API) is not touched.
     """
-    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+    if limit is None or not sys.platform.startswith("linux"):
         return False
     name = ctypes.util.find_library("c")
     if name is None:

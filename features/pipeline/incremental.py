@@ -141,7 +141,7 @@ def _unchanged(prev: dict, *, data_dir: Path, began: float) -> BuildResult:
 
 
 def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt.date | None = None,
-                   full: bool = False, progress: bool = False) -> BuildResult:
+                   full: bool = False, progress: bool = False, malloc_arenas: int | None = arenas.ARENAS) -> BuildResult:
     """Bring the stored ``spec.period`` panel up to date with the database; returns what was done.
 
     ``since`` forces recomputing every period from the one holding that date;
@@ -151,9 +151,10 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
     The record versions come from the last build's record cache plus the
     batches loaded since (``record_cache``), or from one full read when the
     cache cannot be vouched for; either way the build then works in memory.
+    ``malloc_arenas`` caps the process's glibc malloc arenas (``arenas``; None: glibc's own choice).
     """
     began = time.perf_counter()
-    arenas.share_arenas()  # before this build's threads start: they share the memory each frees (``arenas``)
+    arenas.share_arenas(malloc_arenas)  # before this build's threads start: they share the memory each frees
     data_dir = Path(data_dir)
     prev = store.latest_manifest(engine, data_dir=data_dir, period=spec.period)
     # One background thread writes the record cache while the snapshot is made (Arrow's sort, IPC writer and

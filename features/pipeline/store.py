@@ -8,9 +8,9 @@ before docs/adr/0014 have Parquet parts, read the same way). Labels and
 their events are kept a file per period too: late records change past
 labels, but only from the first period whose outcome window reaches them
 (docs/adr/0014 decision 13; builds before it stored one Parquet file of
-labels and one array of events, read the same way). Every count the build made, at its last
-period, is kept beside them (``counts/``): the next build adds its
-difference to them (docs/adr/0014 decision 12).
+labels and one array of events, read the same way). Every count the build
+made, at its last period, is kept beside them (``counts/``): the next build
+adds its difference to them (docs/adr/0014 decision 12).
 """
 
 from __future__ import annotations
@@ -75,13 +75,6 @@ def _npy_header(shape: tuple[int, ...], dtype: np.dtype | type) -> bytes:
     np.lib.format.write_array_header_1_0(header, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
                                                   "fortran_order": False, "shape": tuple(shape)})
     return header.getvalue()
-
-
-def _parquet_bytes(table: pa.Table) -> pa.Buffer:
-    # An Arrow buffer, not io.BytesIO: writing to a Python file object takes the GIL for every page.
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
 
 
 def _ipc_bytes(table: pa.Table) -> pa.Buffer:

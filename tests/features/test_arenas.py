@@ -56,20 +56,35 @@ def test_threads_of_a_capped_process_share_two_arenas() -> None:
     assert _heaps("capped") <= arenas.ARENAS
 
 
-def test_an_operators_setting_wins_and_other_platforms_are_left_alone(monkeypatch) -> None:
+def test_none_keeps_glibcs_choice_and_other_platforms_are_left_alone(monkeypatch) -> None:
     arenas.share_arenas.cache_clear()
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    assert arenas.share_arenas() is False
-    arenas.share_arenas.cache_clear()
-    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert arenas.share_arenas(None) is False
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
-    assert arenas.share_arenas() is False
+    assert arenas.share_arenas(2) is False
     arenas.share_arenas.cache_clear()
 
 
 def test_a_build_caps_the_arenas_before_its_threads_start(full_engine, tmp_path, monkeypatch) -> None:
-    threads_then = []
-    monkeypatch.setattr(arenas, "share_arenas", lambda: threads_then.append(threading.active_count()) or True)
+    asked = []
+    monkeypatch.setattr(arenas, "share_arenas", lambda limit: asked.append((limit, threading.active_count())) or True)
     before = threading.active_count()
     build_features(full_engine, spec=PanelSpec(), data_dir=tmp_path)
-    assert threads_then == [before]  # once, while no thread of the build runs yet
+    build_features(full_engine, spec=PanelSpec(), data_dir=tmp_path, malloc_arenas=None)
+    assert asked == [(arenas.ARENAS, before), (None, before)]  # while no thread of the build runs yet
+
+
+def test_the_cli_passes_the_setting(sqlite_engine, tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app, features_cmd
+
+    limits = []
+    monkeypatch.setattr(features_cmd, "build_features", lambda *a, **kw: limits.append(kw["malloc_arenas"]) or _stop())
+    env = {"CONCORD_DATA_DIR": str(tmp_path), "CONCORD_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False)}
+    CliRunner().invoke(app, ["features", "build"], env=env)
+    CliRunner().invoke(app, ["features", "build"], env={**env, "CONCORD_BUILD_MALLOC_ARENAS": "4"})
+    assert limits == [2, 4]
+
+
+def _stop() -> None:
+    raise LookupError("stopped after the arguments were seen")
