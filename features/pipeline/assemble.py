@@ -305,15 +305,9 @@ def label_change_items(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, be
 
 def observed_periods(grid: Grid, *, as_of: dt.date, n_periods: int | None = None) -> int:
     """How many of the first ``n_periods`` (all) periods had ended by ``as_of``: their outcomes are complete."""
-    periods = grid.periods[: n_periods if n_periods is not None else grid.n_periods]
-    if not len(periods):
-        return 0
-    ends = periods.append(pd.DatetimeIndex([periods[-1] + _one_period(grid.period)]))[1:]
-    return int((ends <= pd.Timestamp(as_of)).sum())
-
-
-def _one_period(period: str) -> pd.DateOffset | pd.Timedelta:
-    return pd.DateOffset(months=1) if period == "month" else pd.Timedelta(days=7)
+    n = grid.n_periods if n_periods is None else n_periods
+    ends = grid.periods[1:n].append(pd.DatetimeIndex([grid.start_of(n)]))  # each period ends where the next starts
+    return int((ends <= pd.Timestamp(as_of)).sum()) if n else 0
 
 
 def label_columns(events: np.ndarray, *, grid: Grid, spec: PanelSpec, as_of: dt.date) -> tuple[np.ndarray, np.ndarray]:
