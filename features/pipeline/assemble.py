@@ -22,7 +22,7 @@ from features.calendar import period_start
 from features.catalogue import WINDOWS, catalogue, history_span, window_edges
 from features.labels import event_date, event_weights, label_from_events, label_observed_at
 from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
-from features.pipeline.context import FeatureContext, Records, encode
+from features.pipeline.context import WINDOWED_CLOSINGS, FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
 from features.pipeline.intervals import first_known
 from features.pipeline.known import Known, Reach
@@ -75,15 +75,19 @@ def panel_grid(engine: Engine, *, spec: PanelSpec, as_of: dt.date, known: Known 
                      first=starts[0], last=starts[1], period=spec.period, week_start=spec.week_start)
 
 
-def history_reach(spec: PanelSpec, grid: Grid, lo: int, *, by_difference: bool = False) -> Reach:
-    """The records periods [lo, end) can still read, or (``by_difference``) can still move a count in.
+def history_reach(spec: PanelSpec, grid: Grid, lo: int, *, kind: str, by_difference: bool = False) -> Reach:
+    """The records of ``kind`` periods [lo, end) can still read, or (``by_difference``) can still move a count in.
 
     Counted in full, that is every record with an event within ``history_span``
     periods before ``lo``. Counted by difference from the counts at lo - 1, it
     is the records an edge of a window (``window_edges``) crosses between lo - 1
     and the end, plus those with events in [lo - 1, end), which the labels of
-    new periods weigh (docs/adr/0014 decision 12). Either way also every record
-    recorded since lo - 1 starts: its versions' knowledge and supersession move.
+    new periods weigh (docs/adr/0014 decision 12). A closing date moves a count
+    only where it lies, in [lo - 1, end), unless windows are laid over it too
+    (``WINDOWED_CLOSINGS``: a mediation failure counts when the case closes);
+    then it is read by the windows' edges like an event. Either way also every
+    record recorded since lo - 1 starts: its versions' knowledge and
+    supersession move.
     """
     if lo <= 0:
         return Reach()
@@ -97,8 +101,9 @@ def history_reach(spec: PanelSpec, grid: Grid, lo: int, *, by_difference: bool =
             merged[-1][1] = max(merged[-1][1], last)
         else:
             merged.append([first, last])
-    return Reach(changed_since=changed_since,
-                 event_in=tuple((grid.start_of(first).date(), grid.start_of(last).date()) for first, last in merged))
+    event_in = tuple((grid.start_of(first).date(), grid.start_of(last).date()) for first, last in merged)
+    closed_in = None if kind in WINDOWED_CLOSINGS else ((changed_since, grid.start_of(grid.n_periods).date()),)
+    return Reach(changed_since=changed_since, event_in=event_in, closed_in=closed_in)
 
 
 def _context(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int, available: set[str],
@@ -119,7 +124,7 @@ def load_snapshot(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid
     available = snapshot.available_fields(engine, as_of=as_of)
     if grid.parent.max(initial=-1) >= 0:
         available.add("areas.parent_id")
-    reach = history_reach(spec, grid, lo)
+    reach = history_reach(spec, grid, lo, kind="petitions")  # counted in full: the same rule for both kinds
     frames = {kind: snapshot.load_versions(engine, kind=kind, as_of=as_of, event_from=reach.event_from, changed_since=reach.changed_since)
               for kind in ("petitions", "mediation") if f"{kind}.area_id" in available}
     pop, pol = _context(engine, spec=spec, as_of=as_of, grid=grid, lo=lo, available=available)
@@ -143,7 +148,8 @@ def known_frames(known: Known, *, spec: PanelSpec, as_of: dt.date, grid: Grid, l
                  by_difference: bool = False) -> dict[str, pd.DataFrame]:
     """The record versions periods [lo, end) can read (or, ``by_difference``, move a count in), as
     ``load_snapshot``'s frames, from memory."""
-    return known.frames(as_of=as_of, reach=history_reach(spec, grid, lo, by_difference=by_difference))
+    return known.frames(as_of=as_of, reaches={kind: history_reach(spec, grid, lo, kind=kind, by_difference=by_difference)
+                                              for kind in ("petitions", "mediation")})
 
 
 def assemble_snapshot(known: Known, *, as_of: dt.date, grid: Grid, frames: dict[str, pd.DataFrame], context: Context) -> Snapshot:

@@ -86,6 +86,12 @@ def _stable_order(key: np.ndarray) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
+# Kinds some of whose windows are laid over the closing date: a mediation failure counts when the case closes
+# (the ``fail`` event of ``encode``, ``labels.failure_date``). Elsewhere a closing date moves a count only where
+# it lies (``assemble.history_reach`` reads by it).
+WINDOWED_CLOSINGS = frozenset({"mediation"})
+
+
 def encode(frame: pd.DataFrame, *, kind: str, grid: Grid) -> tuple[Records, int]:
     """Encode a snapshot frame; returns the records and how many fell outside the panel areas."""
     area = grid.area_index(frame["area_id"])

@@ -26,43 +26,48 @@ from features.pipeline.snapshot import _from_arrow, _supersede
 from features.pipeline.versions import epoch_day, from_epoch_day
 
 
+Ranges = tuple[tuple[dt.date, dt.date], ...]  # [from, to) date ranges, sorted and disjoint
+
+
+def _inside(days: np.ndarray, ranges: Ranges) -> np.ndarray:
+    """Which ``days`` (epoch days) lie in one of ``ranges``: looked up in a table of the days from the first range
+    to the last (its first and last entries False) after clipping to it, one gather where searching the ranges'
+    ends for 1.4 M days took ~6 x as long. Clipped in the days' own type: nothing overflows."""
+    below = epoch_day(ranges[0][0]) - 1
+    table = np.zeros(epoch_day(ranges[-1][1]) - below + 1, dtype=bool)
+    for start, end in ranges:
+        table[epoch_day(start) - below : epoch_day(end) - below] = True
+    return table[np.clip(days, below, below + len(table) - 1) - below]
+
+
 @dataclass(frozen=True)
 class Reach:
     """Which records a block of periods [lo, end) needs (``Known.frames``): every version of those with a version
     recorded on or after ``changed_since`` or with an event or closing date from ``event_from`` on or, counting
-    by difference, in one of the ``event_in`` [from, to) date ranges (sorted, disjoint). All None: every record."""
+    by difference, in one of the ``event_in`` [from, to) date ranges (sorted, disjoint); closing dates in the
+    ``closed_in`` ranges instead when given (a kind whose windows are laid over event dates only). All None:
+    every record."""
 
     event_from: dt.date | None = None
     changed_since: dt.date | None = None
-    event_in: tuple[tuple[dt.date, dt.date], ...] | None = None
+    event_in: Ranges | None = None
+    closed_in: Ranges | None = None
 
     def earliest(self) -> int | None:
         """The earliest epoch day the rule looks at (None: it keeps every record): no record reaching only before it is kept."""
-        days = [d for d in (self.event_from, self.changed_since) if d is not None] + [first for first, _ in self.event_in or ()]
+        days = [d for d in (self.event_from, self.changed_since) if d is not None]
+        days += [first for first, _ in (*(self.event_in or ()), *(self.closed_in or ()))]
         return epoch_day(min(days)) if days else None
-
-    def _inside(self) -> tuple[int, np.ndarray] | None:
-        """(the day before the first range, a table of which days from it lie in one of the ``event_in`` ranges, its
-        first and last entries False): a day clipped to the table and looked up is one gather, where searching the
-        ranges' ends for 1.4 M days took ~6 x as long."""
-        if not self.event_in:
-            return None
-        below = epoch_day(self.event_in[0][0]) - 1
-        table = np.zeros(epoch_day(self.event_in[-1][1]) - below + 1, dtype=bool)
-        for start, end in self.event_in:
-            table[epoch_day(start) - below : epoch_day(end) - below] = True
-        return below, table
 
     def wanted(self, *, event: np.ndarray, closed: np.ndarray, recorded: np.ndarray) -> np.ndarray:
         """Which versions the rule names, from their epoch days (``NO_DAY``: none); the caller keeps their records whole."""
         out = np.zeros(len(event), dtype=bool) if self.earliest() is not None else np.ones(len(event), dtype=bool)
-        inside = self._inside()
-        for days in (event, closed):  # closing dates too: a failure counts when the case closes
+        closed_in = self.event_in if self.closed_in is None else self.closed_in
+        for days, ranges in ((event, self.event_in), (closed, closed_in)):  # closing dates too: a case closes, a failure counts
             if self.event_from is not None:
                 out |= days >= epoch_day(self.event_from)
-            if inside is not None:  # clipped to the table's ends first (in the days' own type: nothing overflows)
-                below, table = inside
-                out |= table[np.clip(days, below, below + len(table) - 1) - below]
+            if ranges:
+                out |= _inside(days, ranges)
         if self.changed_since is not None:
             out |= recorded >= epoch_day(self.changed_since)
         return out
@@ -129,15 +134,19 @@ class Known:
             out[kind] = per_day(known[0], *known[1:4].tolist())
         return out
 
-    def frames(self, *, as_of: dt.date, reach: Reach = Reach()) -> dict[str, pd.DataFrame]:
-        """``snapshot.load_versions`` for both kinds: the same frames, restricted to the records ``reach`` names.
+    def frames(self, *, as_of: dt.date, reaches: dict[str, Reach] | None = None) -> dict[str, pd.DataFrame]:
+        """``snapshot.load_versions`` for both kinds: the same frames, restricted to the records each kind's
+        ``reaches`` names (None: every record).
 
         With a restriction only records whose reach is on or after the
         earliest of its dates are read at all (every record the
         restriction keeps has such a version); the exact rule then runs here.
         """
+        def one(kind: str) -> pd.DataFrame:
+            return self._frame(kind, as_of=as_of, reach=Reach() if reaches is None else reaches[kind])
+
         with ThreadPoolExecutor(max_workers=len(versions.KINDS)) as pool:  # Arrow and numpy release the GIL for most of it
-            return dict(zip(versions.KINDS, pool.map(lambda kind: self._frame(kind, as_of=as_of, reach=reach), versions.KINDS)))
+            return dict(zip(versions.KINDS, pool.map(one, versions.KINDS)))
 
     def _frame(self, kind: str, *, as_of: dt.date, reach: Reach) -> pd.DataFrame:
         """One kind's frame for ``frames``."""
