@@ -22,7 +22,7 @@ from features.calendar import period_start
 from features.catalogue import WINDOWS, catalogue, history_span, window_edges
 from features.labels import event_date, event_weights, label_from_events, label_observed_at
 from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
-from features.pipeline.context import WINDOWED_CLOSINGS, FeatureContext, Records, encode
+from features.pipeline.context import CLOSING_EVENTS, FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
 from features.pipeline.intervals import first_known
 from features.pipeline.known import Known, Reach
@@ -84,8 +84,8 @@ def history_reach(spec: PanelSpec, grid: Grid, lo: int, *, kind: str, by_differe
     and the end, plus those with events in [lo - 1, end), which the labels of
     new periods weigh (docs/adr/0014 decision 12). A closing date moves a count
     only where it lies, in [lo - 1, end), unless windows are laid over it too
-    (``WINDOWED_CLOSINGS``: a mediation failure counts when the case closes);
-    then it is read by the windows' edges like an event. Either way also every
+    (``CLOSING_EVENTS``: a failed mediation counts when the case closes); then
+    it is read by the windows' edges like an event. Either way also every
     record recorded since lo - 1 starts: its versions' knowledge and
     supersession move.
     """
@@ -102,8 +102,8 @@ def history_reach(spec: PanelSpec, grid: Grid, lo: int, *, kind: str, by_differe
         else:
             merged.append([first, last])
     event_in = tuple((grid.start_of(first).date(), grid.start_of(last).date()) for first, last in merged)
-    closed_in = None if kind in WINDOWED_CLOSINGS else ((changed_since, grid.start_of(grid.n_periods).date()),)
-    return Reach(changed_since=changed_since, event_in=event_in, closed_in=closed_in)
+    return Reach(changed_since=changed_since, event_in=event_in, closed_in=((changed_since, grid.start_of(grid.n_periods).date()),),
+                 closing_events=CLOSING_EVENTS.get(kind))
 
 
 def _context(engine: Engine, *, spec: PanelSpec, as_of: dt.date, grid: Grid, lo: int, available: set[str],

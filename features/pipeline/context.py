@@ -86,10 +86,10 @@ def _stable_order(key: np.ndarray) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-# Kinds some of whose windows are laid over the closing date: a mediation failure counts when the case closes
-# (the ``fail`` event of ``encode``, ``labels.failure_date``). Elsewhere a closing date moves a count only where
-# it lies (``assemble.history_reach`` reads by it).
-WINDOWED_CLOSINGS = frozenset({"mediation"})
+# The versions whose closing date is an event windows are laid over, per kind, as (column, value): a failed
+# mediation counts when the case closes (the ``fail`` event of ``encode``, ``labels.failure_date``). Any other
+# closing date moves a count only where it lies (``assemble.history_reach`` reads by that).
+CLOSING_EVENTS = {"mediation": ("outcome", "failed")}
 
 
 def encode(frame: pd.DataFrame, *, kind: str, grid: Grid) -> tuple[Records, int]:

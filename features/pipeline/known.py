@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.pipeline import versions
 from features.pipeline.fingerprint import per_day
@@ -44,14 +45,16 @@ def _inside(days: np.ndarray, ranges: Ranges) -> np.ndarray:
 class Reach:
     """Which records a block of periods [lo, end) needs (``Known.frames``): every version of those with a version
     recorded on or after ``changed_since`` or with an event or closing date from ``event_from`` on or, counting
-    by difference, in one of the ``event_in`` [from, to) date ranges (sorted, disjoint); closing dates in the
-    ``closed_in`` ranges instead when given (a kind whose windows are laid over event dates only). All None:
+    by difference, in one of the ``event_in`` [from, to) date ranges (sorted, disjoint). With ``closed_in``, a
+    closing date is looked for in those ranges instead, except for the versions ``closing_events`` names
+    (column, value): their closing date is an event windows are laid over (a failed mediation). All None:
     every record."""
 
     event_from: dt.date | None = None
     changed_since: dt.date | None = None
     event_in: Ranges | None = None
     closed_in: Ranges | None = None
+    closing_events: tuple[str, str] | None = None
 
     def earliest(self) -> int | None:
         """The earliest epoch day the rule looks at (None: it keeps every record): no record reaching only before it is kept."""
@@ -59,15 +62,23 @@ class Reach:
         days += [first for first, _ in (*(self.event_in or ()), *(self.closed_in or ()))]
         return epoch_day(min(days)) if days else None
 
-    def wanted(self, *, event: np.ndarray, closed: np.ndarray, recorded: np.ndarray) -> np.ndarray:
-        """Which versions the rule names, from their epoch days (``NO_DAY``: none); the caller keeps their records whole."""
+    def wanted(self, *, event: np.ndarray, closed: np.ndarray, recorded: np.ndarray,
+               closing_event: np.ndarray | None = None) -> np.ndarray:
+        """Which versions the rule names, from their epoch days (``NO_DAY``: none); the caller keeps their records whole.
+
+        ``closing_event`` marks the versions ``closing_events`` names (needed when it is set and ``closed_in`` is).
+        """
         out = np.zeros(len(event), dtype=bool) if self.earliest() is not None else np.ones(len(event), dtype=bool)
-        closed_in = self.event_in if self.closed_in is None else self.closed_in
-        for days, ranges in ((event, self.event_in), (closed, closed_in)):  # closing dates too: a case closes, a failure counts
-            if self.event_from is not None:
-                out |= days >= epoch_day(self.event_from)
-            if ranges:
-                out |= _inside(days, ranges)
+        if self.event_from is not None:
+            out |= (event >= epoch_day(self.event_from)) | (closed >= epoch_day(self.event_from))
+        if self.event_in:
+            out |= _inside(event, self.event_in)
+            if self.closed_in is None:
+                out |= _inside(closed, self.event_in)
+            elif self.closing_events is not None:
+                out |= closing_event & _inside(closed, self.event_in)
+        if self.closed_in:
+            out |= _inside(closed, self.closed_in)
         if self.changed_since is not None:
             out |= recorded >= epoch_day(self.changed_since)
         return out
@@ -155,8 +166,12 @@ class Known:
         recorded = self._column(table, "recorded_on")
         keep = recorded < epoch_day(as_of)
         if min_reach is not None:
+            closing_event = None
+            if reach.closing_events is not None:
+                column, value = reach.closing_events
+                closing_event = pc.fill_null(pc.equal(table.column(column), value), False).to_numpy()
             wanted = reach.wanted(event=self._column(table, versions.event_column(kind)),
-                                  closed=self._column(table, "closed_on"), recorded=recorded)
+                                  closed=self._column(table, "closed_on"), recorded=recorded, closing_event=closing_event)
             rids = table.column("rid").to_numpy()
             chosen = np.zeros(rids.max(initial=-1) + 1, dtype=bool)  # every version of a wanted record
             chosen[rids[wanted]] = True

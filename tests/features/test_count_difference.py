@@ -2,7 +2,7 @@
 
 An incremental build reads only the records ``history_reach(by_difference=True)``
 names (records an edge of a window crosses between lo - 1 and the end, by their
-event or, for mediation, closing dates; records with events or closings in
+event or, for failed mediation, closing dates; records with events or closings in
 [lo - 1, end); records recorded since lo - 1 starts) and adds what they change to the last build's counts at lo - 1
 (``FeatureContext.count``). Here the records are drawn over more than a year
 and a half of weeks, so every window edge (a year back and more, for the
@@ -95,7 +95,9 @@ def _days(values: pd.Series) -> np.ndarray:
 def _reached(frame: pd.DataFrame, kind: str, *, reach, as_of: pd.Timestamp) -> pd.DataFrame:
     """The versions known at ``as_of`` of every record one of whose versions ``reach`` names (``Known._frame``'s rule)."""
     known = frame[frame["recorded_on"] < as_of]
-    wanted = reach.wanted(event=_days(known[FIELDS[kind][0]]), closed=_days(known["closed_on"]), recorded=_days(known["recorded_on"]))
+    closing_event = None if reach.closing_events is None else (known[reach.closing_events[0]] == reach.closing_events[1]).to_numpy()
+    wanted = reach.wanted(event=_days(known[FIELDS[kind][0]]), closed=_days(known["closed_on"]), recorded=_days(known["recorded_on"]),
+                          closing_event=closing_event)
     return known[known["rid"].isin(set(known["rid"][wanted]))]
 
 
