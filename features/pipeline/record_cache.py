@@ -15,10 +15,11 @@ the periods it recomputes can see (by each record's ``reach``: its latest
 event, closing or recording day).
 
 Whatever cannot be vouched for means no cache, hence a full read: a missing
-or altered segment or summary, a manifest without the entry, or a database
-whose rows up to the watermark are not exactly as many as the cache holds
-(a removed version; a lower batch committed late). See
-docs/adr/0012-incremental-snapshot-cache.md.
+or altered segment or summary, a manifest without the entry, a version
+changed or removed in place since the cache was written (the tables'
+change counters, moved by triggers, migration 0009), or a load batch up to
+the watermark committed after it was (a lower batch committed late). See
+docs/adr/0012-incremental-snapshot-cache.md and docs/adr/0014 decision 14.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from features.pipeline import versions
 from features.pipeline.store import ROOT, content_name
 
 FOLDER = "records"
-FORMAT = 4
+FORMAT = 5  # 5: checked by the tables' change counters and the load batches, not by counting rows
 MAX_SEGMENTS = 12  # beyond this many, a build rewrites the kind as one segment
 NO_DAY = int(np.iinfo(np.int32).min)  # a NULL date among the epoch days of cached versions: before every day
 
@@ -109,6 +110,16 @@ class Records:
     delta: dict[str, pa.Table]
     summaries: dict[str, list[dict]] = field(default_factory=dict)  # per kind: segments' then the delta's
     reason: str = ""  # why the cache was not used ("" when it was)
+    standing: versions.Standing | None = None  # the database's, asked before any version was read
+
+    def checks(self) -> dict:
+        """What the next build checks the database against: the change counters and, per kind, how many load
+        batches had ids up to the watermark, as asked before reading (a batch committed since shows as one more)."""
+        if self.standing is None:
+            return {}
+        marks = self.watermark()
+        return {"changes": self.standing.changes,
+                "batches_upto": {kind: self.standing.batches_upto(mark) for kind, mark in marks.items()}}
 
     @property
     def from_cache(self) -> bool:
@@ -201,10 +212,11 @@ def read_all(engine: Engine, reason: str = "") -> Records:
         table = versions.read(engine, kind=kind)
         return _prepare(table, _fresh_rids(table.column("record_id"), start=0, version=table.column("version")), kind)
 
+    now = versions.standing(engine)  # before the versions: whatever changes after shows on the next build
     side_by_side = engine.dialect.name != "sqlite"
     with ThreadPoolExecutor(max_workers=len(versions.KINDS) if side_by_side else 1) as pool:
         delta = dict(zip(versions.KINDS, pool.map(one, versions.KINDS)))
-    return _summarized(Records(segments={kind: [] for kind in versions.KINDS}, delta=delta, reason=reason))
+    return _summarized(Records(segments={kind: [] for kind in versions.KINDS}, delta=delta, reason=reason, standing=now))
 
 
 def file_sha256(path: Path) -> str | None:
@@ -309,12 +321,11 @@ def read(engine: Engine, *, manifest: dict | None, data_dir: Path, period: str, 
     with ThreadPoolExecutor(max_workers=1) as pool:  # hash the segments while the database answers
         digests = {item["file"]: pool.submit(file_sha256, where / item["file"]) for items in listed.values() for item in items
                    if verify or not as_written(item, where / item["file"])}
-        new = {}
-        for kind in versions.KINDS:
-            mark = int(entry["watermark"][kind])
-            if versions.count_upto(engine, kind=kind, batch=mark) != sum(item["rows"] for item in listed[kind]):
-                return read_all(engine, f"{kind} up to batch {mark} differ from the record cache (removed or late rows)")
-            new[kind] = versions.read(engine, kind=kind, after_batch=mark)
+        now = versions.standing(engine)  # before the versions: whatever changes after shows on the next build
+        doubt = _doubt(entry, now)
+        if doubt:
+            return read_all(engine, doubt)
+        new = {kind: versions.read(engine, kind=kind, after_batch=int(entry["watermark"][kind])) for kind in versions.KINDS}
         changed = [name for name, digest in digests.items() if digest.result() != _sha(listed, name)]
     if changed:
         return read_all(engine, f"record cache segment {changed[0]} is missing or changed")
@@ -326,7 +337,18 @@ def read(engine: Engine, *, manifest: dict | None, data_dir: Path, period: str, 
         start = max((s.summary["rid_max"] for s in opened), default=-1) + 1
         rids = _delta_rids(engine, new[kind], opened, kind=kind, watermark=int(entry["watermark"][kind]), start=start)
         segments[kind], delta[kind] = opened, _prepare(new[kind], rids, kind)
-    return _summarized(Records(segments=segments, delta=delta))
+    return _summarized(Records(segments=segments, delta=delta, standing=now))
+
+
+def _doubt(entry: dict, now: versions.Standing) -> str:
+    """Why the database's versions up to the cache's watermark may no longer be the cached ones ("" if none)."""
+    for kind in versions.KINDS:
+        mark = int(entry["watermark"][kind])
+        if now.changes[kind] != entry["changes"][kind]:
+            return f"{kind} were changed or removed in place since the record cache was written"
+        if now.batches_upto(mark) != entry["batches_upto"][kind]:
+            return f"a load batch up to {mark} was committed after the record cache was written"
+    return ""
 
 
 def _sha(listed: dict[str, list[dict]], name: str) -> str:
@@ -381,7 +403,7 @@ def write(records: Records, *, data_dir: Path, period: str) -> dict:
         elif len(new):
             listed.append(_write_segment(new, where=where, kind=kind, summary=summary))
         segments[kind] = listed
-    return {"format": FORMAT, "watermark": records.watermark(), "segments": segments}
+    return {"format": FORMAT, "watermark": records.watermark(), "segments": segments, **records.checks()}
 
 
 def prune(*, data_dir: Path, period: str, keep: dict) -> None:

@@ -11,6 +11,7 @@ objects. ``conform`` casts each column to the one schema below.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from features.pipeline.columnar import read_arrow
 from features.pipeline.snapshot import _FIELDS, _FLAGS, _ID, _NUMBERS, _column, _is_date, cursor_chunks
+from features.storage.tables import load_batches, record_changes
 
 KINDS = tuple(_ID)
 FIELDS = _FIELDS  # the optional fields read per kind
@@ -169,16 +171,24 @@ def latest_recorded(engine: Engine, *, kind: str, ids: list[str], batch: int) ->
     return None if earliest is None else epoch_day(pd.Timestamp(earliest).date())
 
 
-def count_upto(engine: Engine, *, kind: str, batch: int) -> int:
-    """Rows of ``kind`` in batches up to ``batch``: equal to the cache's rows unless some were removed.
+@dataclass(frozen=True)
+class Standing:
+    """What a record cache is checked against, asked before any version is read: each kind's change counter
+    (``record_changes``, moved by triggers on every UPDATE or DELETE of its table, migration 0009) and every load
+    batch id. Both are a row or a few per load, where counting a table's rows read all of them."""
 
-    All rows minus the newer ones, in one statement (one snapshot on every
-    backend): SQLite counts a whole table from its b-tree pages without
-    reading rows, and the newer rows are a short range of the batch index.
-    """
-    table = _ID[kind][0]
-    every = sa.select(sa.func.count()).select_from(table).scalar_subquery()
-    newer = sa.select(sa.func.count()).select_from(table).where(table.c.batch_id > batch).scalar_subquery()
+    changes: dict[str, int]
+    batches: np.ndarray  # sorted batch ids
+
+    def batches_upto(self, batch: int) -> int:
+        """How many load batches had ids up to ``batch``."""
+        return int(np.searchsorted(self.batches, batch, side="right"))
+
+
+def standing(engine: Engine) -> Standing:
+    """The database's ``Standing`` now (one read transaction)."""
     with engine.connect() as connection:
-        total, after = connection.execute(sa.select(every, newer)).one()
-    return int(total) - int(after)
+        counted = dict(connection.execute(sa.select(record_changes.c.table_name, record_changes.c.changes)).all())
+        batches = connection.execute(sa.select(load_batches.c.batch_id).order_by(load_batches.c.batch_id)).scalars().all()
+    changes = {kind: int(counted.get(table.name, -1)) for kind, (table, _key, _event) in _ID.items()}
+    return Standing(changes, np.asarray(batches, dtype=np.int64))

@@ -36,6 +36,15 @@ load_batches = sa.Table(
     sa.Column("loaded_by", sa.String(128), nullable=False),
 )
 
+# One row per versioned record table, moved by triggers on every UPDATE or DELETE of it (migration 0009): the
+# record cache checks this instead of counting the table's rows.
+record_changes = sa.Table(
+    "record_changes",
+    metadata,
+    sa.Column("table_name", sa.String(64), primary_key=True),
+    sa.Column("changes", sa.BigInteger, nullable=False, server_default="0"),
+)
+
 areas = sa.Table(
     "areas",
     metadata,

@@ -22,20 +22,22 @@ _ids = itertools.count(1)
 D = dt.date
 
 
-def _batch(connection: sa.Connection, kind: str) -> int:
+def _batch(connection: sa.Connection, kind: str, batch_id: int | None = None) -> int:
+    """A load batch row (with ``batch_id``: that id, as a load that took its id earlier and commits now)."""
+    given = {} if batch_id is None else {"batch_id": batch_id}
     return connection.execute(
-        load_batches.insert().values(kind=kind, source="factory", sha256="0" * 64, rows_in=0, rows_added=0,
+        load_batches.insert().values(**given, kind=kind, source="factory", sha256="0" * 64, rows_in=0, rows_added=0,
                                      rows_corrected=0, rows_unchanged=0, loaded_at=dt.datetime.now(dt.UTC),
                                      loaded_by="tests")
     ).inserted_primary_key[0]
 
 
-def _insert(engine: Engine, table: sa.Table, kind: str, rows: Iterable[dict]) -> None:
+def _insert(engine: Engine, table: sa.Table, kind: str, rows: Iterable[dict], batch_id: int | None = None) -> None:
     rows = list(rows)
     if not rows:
         return
     with engine.begin() as connection:
-        batch = _batch(connection, kind)
+        batch = _batch(connection, kind, batch_id)
         full = []
         for row in rows:
             row = dict(row)
@@ -78,12 +80,12 @@ def case(*, area: str, on: D, recorded: D | None = None, dispute_type: str = "ne
                 recorded_on=recorded or on, dispute_type=dispute_type, **extra)
 
 
-def add_petitions(engine: Engine, rows: Iterable[dict]) -> None:
-    _insert(engine, petitions, "petitions", rows)
+def add_petitions(engine: Engine, rows: Iterable[dict], *, batch_id: int | None = None) -> None:
+    _insert(engine, petitions, "petitions", rows, batch_id)
 
 
-def add_cases(engine: Engine, rows: Iterable[dict]) -> None:
-    _insert(engine, mediation_cases, "mediation", rows)
+def add_cases(engine: Engine, rows: Iterable[dict], *, batch_id: int | None = None) -> None:
+    _insert(engine, mediation_cases, "mediation", rows, batch_id)
 
 
 def add_population(engine: Engine, rows: Iterable[dict]) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from features.pipeline import PanelSpec, build_features, load_panel, record_cache, store, versions
 from features.storage.migrate import alembic_config
-from features.storage.tables import petitions
+from features.storage.tables import load_batches, petitions
 from tests.features.factories import D, add_cases, add_petitions, case, petition
 from tests.features.test_incremental import _assert_same
 
@@ -23,9 +23,11 @@ def _manifest(engine, data_dir) -> dict:
     return store.latest_manifest(engine, data_dir=data_dir, period="week")
 
 
-def _new_week(engine, day: D) -> None:
-    add_petitions(engine, [petition(area="S0C1", on=day, people=6), petition(area="S1C0", on=day, category="medical")])
-    add_cases(engine, [case(area="S1C2", on=day, outcome="failed", dispute_type="land_demolition", closed_on=day)])
+def _new_week(engine, day: D, *, batch_id: int | None = None) -> None:
+    add_petitions(engine, [petition(area="S0C1", on=day, people=6), petition(area="S1C0", on=day, category="medical")],
+                  batch_id=batch_id)
+    add_cases(engine, [case(area="S1C2", on=day, outcome="failed", dispute_type="land_demolition", closed_on=day)],
+              batch_id=None if batch_id is None else batch_id + 1)
 
 
 def test_incremental_reads_new_batches_and_equals_full(full_engine, tmp_path) -> None:
@@ -132,18 +134,64 @@ def test_an_unreadable_segment_as_written_rebuilds_in_full(full_engine, tmp_path
     _assert_same(engine, tmp_path, spec)
 
 
-def test_a_removed_version_rebuilds_in_full(full_engine, tmp_path) -> None:
+@pytest.mark.parametrize("how", ["removed", "changed in place"])
+def test_a_removed_or_changed_version_rebuilds_in_full(full_engine, tmp_path, how: str) -> None:
+    """Versions are appended, never edited: one removed or edited by hand moves its table's change counter (the
+    triggers of migration 0009), and the next build reads every version anew instead of trusting the cache."""
     engine, spec = full_engine, PanelSpec()
     build_features(engine, spec=spec, data_dir=tmp_path)
     with engine.begin() as connection:
         victim = connection.execute(sa.select(petitions.c.petition_id).order_by(petitions.c.petition_id).limit(1)).scalar()
-        connection.execute(petitions.delete().where(petitions.c.petition_id == victim))
+        chosen = petitions.c.petition_id == victim
+        connection.execute(petitions.delete().where(chosen) if how == "removed" else
+                           petitions.update().where(chosen).values(category="medical", people=40))
     _new_week(engine, D(2023, 12, 5))
     records = record_cache.read(engine, manifest=_manifest(engine, tmp_path), data_dir=tmp_path, period="week")
-    assert not records.from_cache and "differ from the record cache" in records.reason
+    assert not records.from_cache and "petitions were changed or removed in place" in records.reason
     rebuilt = build_features(engine, spec=spec, data_dir=tmp_path)
-    assert rebuilt.full and "removed" in rebuilt.reason  # the fingerprints see it too
+    assert rebuilt.full
+    if how == "removed":
+        assert "removed" in rebuilt.reason  # the fingerprints see it too
     _assert_same(engine, tmp_path, spec)
+    assert build_features(engine, spec=spec, data_dir=tmp_path).reason == "up to date"  # the new cache is trusted
+
+
+def test_a_lower_batch_committed_after_the_cache_rebuilds_in_full(full_engine, tmp_path) -> None:
+    """Batch ids are taken when a load starts: a load that commits after a later one leaves its rows below the
+    cache's watermark, where reading ``batch_id > watermark`` would miss them. The load batches counted up to the
+    watermark tell."""
+    engine, spec = full_engine, PanelSpec()
+    with engine.begin() as connection:
+        top = connection.execute(sa.select(sa.func.max(load_batches.c.batch_id))).scalar()
+    _new_week(engine, D(2023, 11, 28), batch_id=top + 10)  # the later load, committed first
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    assert _manifest(engine, tmp_path)["records"]["watermark"]["petitions"] == top + 10
+    _new_week(engine, D(2023, 11, 29), batch_id=top + 5)  # the earlier load, committed late
+    records = record_cache.read(engine, manifest=_manifest(engine, tmp_path), data_dir=tmp_path, period="week")
+    assert not records.from_cache and f"a load batch up to {top + 10} was committed after" in records.reason
+    rebuilt = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert rebuilt.full
+    _assert_same(engine, tmp_path, spec)
+
+
+def test_migration_0009_counts_changes_and_round_trips(engine) -> None:
+    """The triggers count every UPDATE or DELETE of a versioned record table, not an INSERT; the migration goes back
+    and forth."""
+    from alembic import command
+
+    def counts() -> dict[str, int]:
+        return versions.standing(engine).changes
+
+    start = counts()
+    add_petitions(engine, [petition(area="S0C1", on=D(2023, 11, 6))])
+    assert counts() == start
+    with engine.begin() as connection:
+        connection.execute(petitions.update().values(people=3))
+    assert counts()["petitions"] > start["petitions"] and counts()["mediation"] == start["mediation"]
+    command.downgrade(alembic_config(engine), "0008")
+    assert "record_changes" not in sa.inspect(engine).get_table_names()
+    command.upgrade(alembic_config(engine), "head")
+    assert counts() == {"petitions": 0, "mediation": 0}
 
 
 def test_the_cursor_path_builds_the_same_cache(full_engine, tmp_path, monkeypatch) -> None:
