@@ -160,30 +160,45 @@ class Known:
             return dict(zip(versions.KINDS, pool.map(one, versions.KINDS)))
 
     def _frame(self, kind: str, *, as_of: dt.date, reach: Reach) -> pd.DataFrame:
-        """One kind's frame for ``frames``."""
+        """One kind's frame for ``frames``.
+
+        Worked out batch by batch (a cached segment's tail and the new batch): a batch's columns are the mapped
+        file's bytes, read in place, where one array over both would be a copy of each (and its fresh pages).
+        """
         min_reach = reach.earliest()
         table = self.records.load(kind, min_reach=min_reach)
-        recorded = self._column(table, "recorded_on")
-        keep = recorded < epoch_day(as_of)
+        batches = table.to_batches()
+        known = [self._day(batch, "recorded_on") < epoch_day(as_of) for batch in batches]
         if min_reach is not None:
-            closing_event = None
-            if reach.closing_events is not None:
-                column, value = reach.closing_events
-                closing_event = pc.fill_null(pc.equal(table.column(column), value), False).to_numpy()
-            wanted = reach.wanted(event=self._column(table, versions.event_column(kind)),
-                                  closed=self._column(table, "closed_on"), recorded=recorded, closing_event=closing_event)
-            rids = table.column("rid").to_numpy()
-            chosen = np.zeros(rids.max(initial=-1) + 1, dtype=bool)  # every version of a wanted record
-            chosen[rids[wanted]] = True
-            keep &= chosen[rids]
-        picked = table.drop_columns(["reach"])  # without ``record_id``: ``rid`` stands in for it
+            chosen = np.zeros(max((int(self._rid(b).max(initial=-1)) for b in batches), default=-1) + 1, dtype=bool)
+            for batch in batches:  # every version of a wanted record: marked first, then kept in every batch
+                closing_event = None if reach.closing_events is None else _equals(batch, *reach.closing_events)
+                wanted = reach.wanted(event=self._day(batch, versions.event_column(kind)), closed=self._day(batch, "closed_on"),
+                                      recorded=self._day(batch, "recorded_on"), closing_event=closing_event)
+                chosen[self._rid(batch)[wanted]] = True
+            known = [keep & chosen[self._rid(batch)] for keep, batch in zip(known, batches)]
+        picked = pa.Table.from_batches([batch if keep.all() else batch.filter(pa.array(keep)) for batch, keep in zip(batches, known)],
+                                       schema=table.schema)
+        picked = picked.drop_columns(["reach"])  # without ``record_id``: ``rid`` stands in for it
         picked = picked.rename_columns(["record_id" if name == "rid" else name for name in picked.column_names])
-        picked = picked if keep.all() else picked.filter(pa.array(keep))
         return _supersede(_from_arrow(picked.select(versions.columns(kind)), codes=None))
 
     @staticmethod
-    def _column(table: pa.Table, name: str) -> np.ndarray:
-        column = table.column(name)
-        if not len(column):
-            return np.zeros(0, dtype=np.int64)
+    def _day(batch: pa.RecordBatch, name: str) -> np.ndarray:
+        """A day column as numpy, in place when it has no missing value (``NO_DAY`` stands for one)."""
+        column = batch.column(name)
         return column.fill_null(NO_DAY).to_numpy() if column.null_count else column.to_numpy()
+
+    @staticmethod
+    def _rid(batch: pa.RecordBatch) -> np.ndarray:
+        return batch.column("rid").to_numpy()
+
+
+def _equals(batch: pa.RecordBatch, name: str, value: str) -> np.ndarray:
+    """Which rows of a dictionary-encoded text column hold ``value``: its code compared, not every row's text."""
+    column = batch.column(name)
+    if not pa.types.is_dictionary(column.type):
+        return pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False)
+    found = column.dictionary.index(value).as_py()
+    codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False) if column.null_count else column.indices.to_numpy()
+    return codes == found if found >= 0 else np.zeros(len(column), dtype=bool)

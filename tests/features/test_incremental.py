@@ -18,6 +18,21 @@ def _assert_same(engine, data_dir, spec: PanelSpec) -> None:
     pd.testing.assert_frame_equal(stored, fresh)
 
 
+def test_a_failure_leaving_a_window_is_counted_by_difference(full_engine, tmp_path) -> None:
+    """A failed serious mediation counts when the case closes: a week on, the failure of a case opened long ago
+    leaves the 13-week window, and the weekly build, which reads only the records a window's edge crosses, must
+    read it by its closing date (the record cache's batches, not the frames of a test)."""
+    engine, spec = full_engine, PanelSpec()
+    add_cases(engine, [case(area="S0C1", on=D(2023, 3, 6), recorded=D(2023, 9, 13), outcome="failed",
+                            dispute_type="land_demolition", closed_on=D(2023, 9, 13))])  # 14 weeks before the new week
+    first = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert first.last_period == D(2023, 12, 11)
+    add_petitions(engine, [petition(area="S1C0", on=D(2023, 12, 18), recorded=D(2023, 12, 19))])
+    second = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not second.full and second.recomputed_periods == 1
+    _assert_same(engine, tmp_path, spec)
+
+
 @pytest.mark.parametrize("period", ["week", "month"])
 def test_incremental_equals_full(full_engine, tmp_path, period: str) -> None:
     engine, spec = full_engine, PanelSpec(period=period, label=LabelSpec(horizon=2))
