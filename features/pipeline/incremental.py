@@ -215,8 +215,10 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         labels = labelling.result()
         timings["compute"] = _lap(clock)
         columns = list(arrays)
+        # Recomputing some periods, the areas and feature columns are the last build's (``_plan``): so is the schema.
+        schema = store.stored_part_schema(prev, data_dir=data_dir, names=columns) if changed is not None else None
         writing = store.write_parts(arrays, starts=grid.periods[lo:], area_ids=grid.area_ids.tolist(), data_dir=data_dir,
-                                    period=spec.period)
+                                    period=spec.period, schema=schema)
         # The counts are stored beside the parts, in the thread that weighed the labels (done by now).
         storing = background.submit(store.write_counts, counted, data_dir=data_dir, period=spec.period,
                                     at=grid.periods[-1].date()) if counted else None

@@ -92,21 +92,38 @@ def part_schema(area_ids: list[str], names: list[str]) -> pa.Schema:
     return pa.Table.from_pandas(sample, preserve_index=False).schema
 
 
+def stored_part_schema(manifest: dict, *, data_dir: Path, names: list[str]) -> pa.Schema | None:
+    """The schema a build wrote its latest part with, if that is an Arrow IPC part of the feature columns ``names``:
+    a build over the same areas writes its parts with it rather than making it again (pandas' metadata, ~15 ms)."""
+    if not manifest.get("parts"):
+        return None
+    path = data_dir / ROOT / manifest["period"] / "parts" / manifest["parts"][max(manifest["parts"])]
+    if path.suffix != ".arrow":
+        return None
+    try:
+        with pa.memory_map(str(path)) as mapped:
+            schema = pa.ipc.open_file(mapped).schema
+    except (OSError, pa.ArrowException):
+        return None
+    return schema if schema.names == ["area_id", "period_start", *names] else None
+
+
 def write_parts(arrays: dict[str, np.ndarray], *, starts: pd.DatetimeIndex, area_ids: list[str], data_dir: Path,
-                period: str) -> "Future[dict[str, str]]":
+                period: str, schema: pa.Schema | None = None) -> "Future[dict[str, str]]":
     """Write one part per period from [areas, periods] feature arrays, in the background; the future gives {period start: file}.
 
     The periods are laid out a few at a time into reused period-major blocks
     (no copy of the whole panel, no fresh memory to fault in) and encoded by
     ``WRITERS`` threads: Arrow's IPC writer, hashing and file writes release
     the GIL, so they run beside each other and beside whatever the caller does
-    meanwhile (the labels). ``arrays`` must stay untouched until the future is done.
+    meanwhile (the labels). ``arrays`` must stay untouched until the future is done. ``schema`` (a part schema
+    of the same areas and features, ``stored_part_schema``) spares making it.
     """
     folder = data_dir / ROOT / period / "parts"
     folder.mkdir(parents=True, exist_ok=True)
     names = list(arrays)
     n_areas = len(area_ids)
-    pool = ThreadPoolExecutor(max_workers=WRITERS)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(WRITERS, len(starts))))
 
     def encode(block: np.ndarray, j: int, day: str, schema: pa.Schema, area: pa.DictionaryArray) -> tuple[str, str]:
         start = pa.array(np.full(n_areas, starts[j].to_datetime64(), dtype="datetime64[ns]"))
@@ -116,10 +133,10 @@ def write_parts(arrays: dict[str, np.ndarray], *, starts: pd.DatetimeIndex, area
         return day, _write(folder, day, _ipc_bytes(table), ".arrow")
 
     def run() -> dict[str, str]:
-        schema = part_schema(area_ids, names)  # here, not in the caller's thread: pandas' metadata takes ~15 ms
-        area = pa.DictionaryArray.from_arrays(pa.array(np.arange(n_areas), type=schema.field("area_id").type.index_type),
+        made = schema or part_schema(area_ids, names)  # here, not in the caller's thread: pandas' metadata takes ~15 ms
+        area = pa.DictionaryArray.from_arrays(pa.array(np.arange(n_areas), type=made.field("area_id").type.index_type),
                                               pa.array(area_ids, type=pa.string()))
-        blocks = [np.empty((GROUP, len(names), n_areas), dtype=np.float32) for _ in range(WRITERS + 1)]
+        blocks = [np.empty((min(GROUP, len(starts)), len(names), n_areas), dtype=np.float32) for _ in range(WRITERS + 1)]
         pending: list[list[Future]] = [[] for _ in blocks]
         out: dict[str, str] = {}
         try:
@@ -131,7 +148,7 @@ def write_parts(arrays: dict[str, np.ndarray], *, starts: pd.DatetimeIndex, area
                 for i, name in enumerate(names):
                     block[: last - first, i] = arrays[name][:, first:last].T
                 for j in range(first, last):
-                    waiting.append(pool.submit(encode, block[j - first], j, str(starts[j].date()), schema, area))
+                    waiting.append(pool.submit(encode, block[j - first], j, str(starts[j].date()), made, area))
             for waiting in pending:
                 out.update(f.result() for f in waiting)
         finally:

@@ -35,3 +35,20 @@ def test_part_schema_is_what_pandas_gives(full_engine, tmp_path) -> None:
     assert stored.equals(store.part_schema(manifest["areas"], manifest["columns"]), check_metadata=True)
     assert stored.field("period_start").type == pa.timestamp("ns")
     assert all(stored.field(name).type == pa.float32() for name in manifest["columns"])
+
+
+def test_a_weekly_build_writes_its_part_with_the_stored_schema_byte_for_byte(full_engine, tmp_path) -> None:
+    """An incremental build takes the schema of the last build's latest part instead of making it again: the part it
+    writes is the very file (same content hash) a full rebuild writes for that period."""
+    from tests.features.factories import D, add_petitions, petition
+
+    engine, spec = full_engine, PanelSpec()
+    build_features(engine, spec=spec, data_dir=tmp_path)
+    before = store.latest_manifest(engine, data_dir=tmp_path, period="week")
+    assert store.stored_part_schema(before, data_dir=tmp_path, names=before["columns"][:-1]) is None  # other columns
+    add_petitions(engine, [petition(area="S0C1", on=D(2023, 12, 18), recorded=D(2023, 12, 19), people=9)])
+    weekly = build_features(engine, spec=spec, data_dir=tmp_path)
+    assert not weekly.full and weekly.recomputed_periods == 1
+    incremental = store.latest_manifest(engine, data_dir=tmp_path, period="week")["parts"]
+    build_features(engine, spec=spec, data_dir=tmp_path, full=True)
+    assert store.latest_manifest(engine, data_dir=tmp_path, period="week")["parts"] == incremental
