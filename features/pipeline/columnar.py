@@ -22,6 +22,7 @@ import logging
 import os
 from urllib.parse import quote
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
@@ -29,34 +30,49 @@ log = logging.getLogger(__name__)
 _ONE_BATCH = str(1 << 30)  # rows per batch (the driver refuses INT_MAX): the whole result, so type inference sees every row
 
 
+# ADBC's low-level API (``adbc_driver_manager``: database, connection, statement), not its DB-API module: that one
+# imports pyarrow.dataset and with it Acero and Parquet (~25-45 ms per process, on every incremental build's path).
 def _sqlite(url: sa.URL):
-    from adbc_driver_sqlite import dbapi
+    import adbc_driver_sqlite
 
     path = url.database
     if not path or path == ":memory:" or path.startswith("file:") or url.query or not os.path.isfile(path):
         return None  # in-memory, URI-style or missing: only the engine's own connection sees it
-    connection = dbapi.connect(f"file:{quote(os.path.abspath(path))}?mode=ro")
-    return connection, {"adbc.sqlite.query.batch_rows": _ONE_BATCH}
+    return adbc_driver_sqlite.connect(f"file:{quote(os.path.abspath(path))}?mode=ro"), {"adbc.sqlite.query.batch_rows": _ONE_BATCH}
 
 
 def _postgres(url: sa.URL):
-    from adbc_driver_postgresql import dbapi
+    import adbc_driver_postgresql
 
     uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return dbapi.connect(uri), {}
+    return adbc_driver_postgresql.connect(uri), {}
+
+
+def _query(database, sql: str, options: dict[str, str]) -> pa.Table:
+    """``sql``'s whole result through one connection and statement of ``database``."""
+    import adbc_driver_manager
+
+    with adbc_driver_manager.AdbcConnection(database) as connection, adbc_driver_manager.AdbcStatement(connection) as statement:
+        if options:
+            statement.set_options(**options)
+        statement.set_sql_query(sql)
+        stream, _rows = statement.execute_query()
+        return pa.RecordBatchReader.from_stream(stream).read_all()
 
 
 def warm_up(url: sa.URL) -> None:
-    """Load ``url``'s ADBC driver before the first read needs it (~25 ms of imports and the driver's library): a
-    build does this in a thread of its own while it asks the database its first questions. SQLite's driver opens an
+    """Load ``url``'s ADBC driver before the first read needs it (its modules and the driver's library): a build
+    does this in a thread of its own while it asks the database its first questions. SQLite's driver opens an
     in-memory database only, never the build's file (two SQLite libraries must not open one file at once)."""
     try:
         if url.get_backend_name() == "sqlite":
-            from adbc_driver_sqlite import dbapi
+            import adbc_driver_sqlite
 
-            dbapi.connect(":memory:").close()
+            with adbc_driver_sqlite.connect(":memory:") as database:
+                _query(database, "SELECT 1", {})
         elif url.get_backend_name() == "postgresql":
-            import adbc_driver_postgresql.dbapi  # noqa: F401 - loaded for the first read
+            import adbc_driver_manager  # noqa: F401 - loaded for the first read
+            import adbc_driver_postgresql  # noqa: F401
     except Exception as error:  # noqa: BLE001 - no driver: the reads use the DB-API cursor, as ``read_arrow`` says
         log.debug("columnar reader not warmed up for %s: %s", url.get_backend_name(), error)
 
@@ -80,18 +96,11 @@ def read_arrow(connection: sa.Connection, sql: str):
         return None
     if opened is None:
         return None
-    adbc, options = opened
+    database, options = opened
     try:
-        cursor = adbc.cursor()
-        try:
-            if options:
-                cursor.adbc_statement.set_options(**options)
-            cursor.execute(sql)
-            return cursor.fetch_arrow_table()
-        finally:
-            cursor.close()
+        return _query(database, sql, options)
     except Exception as error:  # noqa: BLE001 - e.g. a type the driver cannot map: read it the old way
         log.debug("columnar read failed on %s, using the DB-API cursor: %s", backend, error)
         return None
     finally:
-        adbc.close()
+        database.close()

@@ -165,6 +165,7 @@ def build_features(engine: Engine, *, spec: PanelSpec, data_dir: Path, since: dt
         # Every period will be counted with the compiled loops: numba is set up while the cache is hashed and read.
         warming = loops.submit(_warm_up) if full or prev is None else None
         loops.submit(columnar.warm_up, engine.url)  # the columnar reader's driver loads while the cache is vouched for
+        loops.submit(record_cache.warm_up)  # and Arrow's group-by engine, while the new batches are read
         records = record_cache.read(engine, manifest=prev, data_dir=data_dir, period=spec.period, verify=full)
         timings["read"] = _lap(clock)
         caching = background.submit(record_cache.write, records, data_dir=data_dir, period=spec.period)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 
 import pandas as pd
 import pyarrow as pa
@@ -278,14 +279,16 @@ def test_the_reader_is_warmed_up_beside_the_first_questions_without_opening_the_
     SQLite that opens an in-memory database only (another library must not open the build's file meanwhile)."""
     from features.pipeline import columnar, incremental
 
+    already = set(sys.modules)
     opened: list[str] = []
     if engine.dialect.name == "sqlite":
-        from adbc_driver_sqlite import dbapi
+        import adbc_driver_sqlite
 
-        connect = dbapi.connect
-        monkeypatch.setattr(dbapi, "connect", lambda uri=None, **kw: opened.append(uri) or connect(uri, **kw))
+        connect = adbc_driver_sqlite.connect
+        monkeypatch.setattr(adbc_driver_sqlite, "connect", lambda uri=None, **kw: opened.append(uri) or connect(uri, **kw))
     columnar.warm_up(engine.url)
     assert opened == ([":memory:"] if engine.dialect.name == "sqlite" else [])
+    assert "pyarrow.dataset" not in sys.modules or "pyarrow.dataset" in already  # the low-level API only: no Acero
     columnar.warm_up(sa.make_url("mysql://nobody@127.0.0.1/none"))  # no driver for it: nothing happens, nothing raised
     warmed = []
     monkeypatch.setattr(columnar, "warm_up", lambda url: warmed.append(url))
