@@ -290,6 +290,7 @@ def stage(name: str, work: Path) -> dict:
         if name == "rebuild":  # every panel file written anew (the record cache stays: it is what a rebuild reads)
             for sub in ("parts", "labels"):
                 shutil.rmtree(work / "data" / "features" / "week" / sub, ignore_errors=True)
+            os.sync()  # the cold build's ~2 GB of files flushed first, as ``_restore`` does before every other stage
             began = time.perf_counter()
         result = build_features(engine, spec=PanelSpec(), data_dir=work / "data", full=name == "rebuild")
         extra = {"rows": result.rows, "features": result.features, "recomputed_periods": result.recomputed_periods,
