@@ -8,7 +8,6 @@ construction (and by test).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from features.calendar import period_start
 from features.catalogue import WINDOWS, catalogue, history_span, window_edges
-from features.labels import event_date, event_weights, label_from_events, label_observed_at
+from features.labels import event_weights, label_from_events, label_observed_at
 from features.pipeline import counts, policy, population, resolution, seasonality, snapshot, spatial, trends
 from features.pipeline.context import CLOSING_EVENTS, FeatureContext, Records, encode
 from features.pipeline.grid import Grid, make_grid
@@ -240,31 +239,54 @@ def compute_block(snap: Snapshot, *, lo: int, hi: int, steps: Steps | None = Non
     return Block(features=out, counts=ctx.counts_at_last())
 
 
-def label_event_items(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None,
-                      first_period: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+LabelRows = dict[str, dict[str, np.ndarray]]  # per kind, per version: see ``label_rows``
+
+
+def label_rows(snap: Snapshot, *, spec: PanelSpec) -> LabelRows:
+    """Per kind, every version's label event — panel ``area`` (-1: outside), event ``period``, ``weight`` (1 for an
+    event the label counts) — and what says whether it was the latest version known on a date (``recorded``,
+    ``batch``, ``superseded``, ``next_batch``), as numpy arrays made once: the labels ask several questions of the
+    same versions (``label_event_items``, ``label_change_items``), each then a few array comparisons, where asking
+    the frames each time cost pandas' per-call overhead on every question (~40 ms a weekly build).
+    """
+    grid, frames = snap.grid, snap.frames
+    if "petitions" not in frames:
+        return {}
+    # Every version is weighed and those not the latest get no weight: cheaper than copying the latest versions'
+    # fields out of millions (event_weights gives petitions' weights first, then mediation's).
+    weighed = event_weights(spec.label, petitions=frames["petitions"], mediation=frames.get("mediation"))
+    return {kind: {"area": grid.area_index(area_ids), "period": grid.period_index(dates), "weight": weight,
+                   "recorded": frames[kind]["recorded_on"].to_numpy(), "batch": frames[kind]["batch_id"].to_numpy(),
+                   "superseded": frames[kind]["superseded_on"].to_numpy(), "next_batch": frames[kind]["next_batch"].to_numpy()}
+            for (area_ids, dates, weight), kind in zip(weighed, ("petitions", "mediation"))}
+
+
+def _latest(rows: dict[str, np.ndarray], *, kind: str, known_at: dt.date, batches: dict[str, float] | None) -> np.ndarray:
+    """Which versions were the latest known at ``known_at`` (of the batches up to ``batches``)."""
+    when = np.datetime64(pd.Timestamp(known_at).to_datetime64(), "ns")
+    ceiling = np.inf if batches is None else batches.get(kind, -1)
+    keep = (rows["recorded"] < when) & (rows["batch"] <= ceiling)
+    superseded = (rows["superseded"] < when) & (rows["next_batch"] <= ceiling)  # NaT and NaN compare False: never
+    return keep & ~superseded
+
+
+def label_event_items(rows: LabelRows, *, n_periods: int, known_at: dt.date, batches: dict[str, float] | None = None,
+                      first_period: int = 0, only: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(area, period, weight) of every label event of the latest versions recorded before ``known_at``.
 
     With ``batches`` (the highest load batch per kind an earlier build had
     seen) only the versions that build saw count: a back-dated batch loaded
     since then was not part of what it knew. With ``first_period`` only the
-    events of that period and later ones are weighed: the versions whose
-    event lies before it are left out first, so the work is that of the few
-    recent events rather than of every version.
+    events of that period and later ones; with ``only`` (per kind, a mask)
+    only those versions.
     """
-    grid, frames = snap.grid, snap.frames
-    if 0 < first_period < grid.n_periods:
-        start = grid.periods[first_period]
-        frames = {kind: frame[(event_date(frame, kind=kind) >= start).to_numpy()] for kind, frame in frames.items()}
-    items: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    if "petitions" in frames:
-        # Every version is weighed and those not the latest get no weight: cheaper than copying the latest
-        # versions' fields out of millions (event_weights gives petitions' weights first, then mediation's).
-        weighed = event_weights(spec.label, petitions=frames["petitions"], mediation=frames.get("mediation"))
-        for (area_ids, dates, weight), kind in zip(weighed, ("petitions", "mediation")):
-            latest = _latest(frames[kind], kind=kind, known_at=known_at, batches=batches)
-            area, period = grid.area_index(area_ids), grid.period_index(dates)
-            ok = (area >= 0) & (period >= first_period) & (period < grid.n_periods) & (weight > 0) & latest
-            items.append((area[ok], period[ok], weight[ok]))
+    items = []
+    for kind, of in rows.items():
+        ok = _latest(of, kind=kind, known_at=known_at, batches=batches) & (of["area"] >= 0) & (of["weight"] > 0)
+        ok &= (of["period"] >= first_period) & (of["period"] < n_periods)
+        if only is not None:
+            ok &= only[kind]
+        items.append((of["area"][ok], of["period"][ok], of["weight"][ok]))
     return _joined(items)
 
 
@@ -274,38 +296,27 @@ def _joined(items: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.
     return tuple(np.concatenate(parts) for parts in zip(*items))  # type: ignore[return-value]
 
 
-def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None,
-                 first_period: int = 0) -> np.ndarray:
+def label_events(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, batches: dict[str, float] | None = None) -> np.ndarray:
     """[areas, periods] label events (``label_event_items``) of the whole panel, in one pass over it."""
     grid = snap.grid
-    area, period, weight = label_event_items(snap, spec=spec, known_at=known_at, batches=batches, first_period=first_period)
+    area, period, weight = label_event_items(label_rows(snap, spec=spec), n_periods=grid.n_periods, known_at=known_at,
+                                             batches=batches)
     events = np.bincount(area * grid.n_periods + period, weights=weight, minlength=grid.n_areas * grid.n_periods)
     return events.reshape(grid.n_areas, grid.n_periods)
 
 
-def _latest(frame: pd.DataFrame, *, kind: str, known_at: dt.date, batches: dict[str, float] | None) -> np.ndarray:
-    """Which versions were the latest known at ``known_at`` (of the batches up to ``batches``)."""
-    when = pd.Timestamp(known_at)
-    ceiling = np.inf if batches is None else batches.get(kind, -1)
-    keep = (frame["recorded_on"] < when) & (frame["batch_id"] <= ceiling)
-    superseded = frame["superseded_on"].notna() & (frame["superseded_on"] < when) & (frame["next_batch"] <= ceiling)
-    return (keep & ~superseded).to_numpy()
-
-
-def label_change_items(snap: Snapshot, *, spec: PanelSpec, known_at: dt.date, before: dt.date,
+def label_change_items(rows: LabelRows, *, n_periods: int, known_at: dt.date, before: dt.date,
                        batches: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Label events known at ``known_at`` and, with negative weights, those an earlier build knew (on ``before``,
     up to ``batches``): added to that build's events they give today's (``label_event_items``).
 
     Only versions whose standing differs between the two views can move a
-    count, so only they are weighed: the difference is the same, the work is
-    proportional to what changed rather than to the records read.
+    count, so only they are weighed: the difference is the same.
     """
-    moved = {kind: frame[_latest(frame, kind=kind, known_at=known_at, batches=None)
-                         != _latest(frame, kind=kind, known_at=before, batches=batches)] for kind, frame in snap.frames.items()}
-    narrow = dataclasses.replace(snap, frames=moved)
-    now = label_event_items(narrow, spec=spec, known_at=known_at)
-    area, period, weight = label_event_items(narrow, spec=spec, known_at=before, batches=batches)
+    moved = {kind: _latest(of, kind=kind, known_at=known_at, batches=None) != _latest(of, kind=kind, known_at=before, batches=batches)
+             for kind, of in rows.items()}
+    now = label_event_items(rows, n_periods=n_periods, known_at=known_at, only=moved)
+    area, period, weight = label_event_items(rows, n_periods=n_periods, known_at=before, batches=batches, only=moved)
     return _joined([now, (area, period, -weight)])
 
 

@@ -33,7 +33,7 @@ from features.labels import LABEL_OFFSET, label_from_events
 from features.pipeline import arenas, columnar, population_cache, record_cache, store
 from features.pipeline.assemble import (
     Context, Snapshot, assemble_snapshot, compute_block, known_context, known_frames, known_snapshot, label_change_items,
-    label_event_items, label_events, observed_periods, panel_grid, present_features, resolve_as_of,
+    label_event_items, label_events, label_rows, observed_periods, panel_grid, present_features, resolve_as_of,
 )
 from features.pipeline.known import Known
 from features.pipeline.fingerprint import VERSIONED, first_change, fingerprints
@@ -287,11 +287,12 @@ def _labels(snap: Snapshot, *, spec: PanelSpec, as_of: dt.date, prev: dict | Non
         label = label_from_events(events.T, spec=label_spec, observed_periods=observed).T
         return store.write_label_periods(events, label, starts=grid.periods, data_dir=data_dir, period=spec.period)
     seen = min(len(prev["parts"]), grid.n_periods)
-    area, period, weight = label_change_items(snap, spec=spec, known_at=as_of, before=dt.date.fromisoformat(prev["as_of"]),
-                                              batches=prev["batches"])
+    rows = label_rows(snap, spec=spec)
+    area, period, weight = label_change_items(rows, n_periods=grid.n_periods, known_at=as_of,
+                                              before=dt.date.fromisoformat(prev["as_of"]), batches=prev["batches"])
     if grid.n_periods > seen:  # every record with an event there is read: its event lies within the history span
         old = period < seen  # the new periods' events are weighed whole, not corrected
-        new = label_event_items(snap, spec=spec, known_at=as_of, first_period=seen)
+        new = label_event_items(rows, n_periods=grid.n_periods, known_at=as_of, first_period=seen)
         area, period, weight = (np.concatenate([values[old], more]) for values, more in zip((area, period, weight), new))
     window = LABEL_OFFSET + label_spec.horizon - 1  # periods after p whose events p's label counts
     unknown_before = max(0, observed_periods(grid, as_of=dt.date.fromisoformat(prev["as_of"]), n_periods=seen) - window)
