@@ -22,16 +22,21 @@ import logging
 import os
 from urllib.parse import quote
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 import sqlalchemy as sa
+
+if TYPE_CHECKING:  # the drivers are imported where used: neither the API nor a build without them loads them
+    from adbc_driver_manager import AdbcDatabase
 
 log = logging.getLogger(__name__)
 
 _ONE_BATCH = str(1 << 30)  # rows per batch (the driver refuses INT_MAX): the whole result, so type inference sees every row
 
 
-# ADBC's low-level API (``adbc_driver_manager``: database, connection, statement), not its DB-API module: that one
-# imports pyarrow.dataset and with it Acero and Parquet (~25-45 ms per process, on every incremental build's path).
+# ADBC's low-level API (``adbc_driver_manager``: database, connection, statement), not its DB-API module: every read
+# here fetches one whole result, and that module's own imports (pyarrow.dataset among them) sat on the first read's path.
 def _sqlite(url: sa.URL):
     import adbc_driver_sqlite
 
@@ -48,7 +53,7 @@ def _postgres(url: sa.URL):
     return adbc_driver_postgresql.connect(uri), {}
 
 
-def _query(database, sql: str, options: dict[str, str]) -> pa.Table:
+def _query(database: AdbcDatabase, sql: str, options: dict[str, str]) -> pa.Table:
     """``sql``'s whole result through one connection and statement of ``database``."""
     import adbc_driver_manager
 

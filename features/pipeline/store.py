@@ -133,7 +133,7 @@ def write_parts(arrays: dict[str, np.ndarray], *, starts: pd.DatetimeIndex, area
         return day, _write(folder, day, _ipc_bytes(table), ".arrow")
 
     def run() -> dict[str, str]:
-        made = schema or part_schema(area_ids, names)  # here, not in the caller's thread: pandas' metadata takes ~15 ms
+        made = schema if schema is not None else part_schema(area_ids, names)  # here, not in the caller's thread (~15 ms)
         area = pa.DictionaryArray.from_arrays(pa.array(np.arange(n_areas), type=made.field("area_id").type.index_type),
                                               pa.array(area_ids, type=pa.string()))
         blocks = [np.empty((min(GROUP, len(starts)), len(names), n_areas), dtype=np.float32) for _ in range(WRITERS + 1)]
