@@ -44,13 +44,13 @@ single run per stage, and the order the stages ran in, moved the
 rebuild/reference ratio between 2.5x and 4.7x for the same code. So right
 after generating, a pristine copy of the database is taken
 (``concord.pristine.db``, through SQLite's backup API since the database is in
-WAL mode), and the state every incremental build starts from is made once and
-saved to ``incremental-base/``: a cold build of the pristine database (not
-timed), then the week added. Then ``--repeat`` rounds each run
+WAL mode). Then ``--repeat`` rounds each run
 ``reference``, then ``full`` on a fresh state (the pristine database restored
 over ``concord.db``, ``data/`` deleted), then ``rebuild`` on the state
-``full`` left, then ``incremental`` ``--incremental-runs`` times, each on the
-saved state restored (restoring is not timed), the round taking their median:
+``full`` left (after round 1's, the week is added and that state saved to
+``incremental-base/``: every incremental build starts from it), then
+``incremental`` ``--incremental-runs`` times, each on the saved state
+restored (restoring is not timed), the round taking their median:
 a half-second build is hit by a passing hiccup of the machine far more than a
 build of seconds. Each ratio is taken within its round, between stages
 measured a minute or two apart, and the median over rounds reported with its
@@ -415,7 +415,7 @@ def summarize(rounds: list[dict[str, dict]], stages: dict) -> str:
     body.append(["median"] + [cell(name, med[name]) for name in cols])
     table = _table(body, ["round", *cols])
     ref1 = rounds[0]["reference"]["seconds"]
-    every = [seconds for r in rounds for seconds in r["incremental"].get("runs", [r["incremental"]["seconds"]])]
+    every = [seconds for r in rounds for seconds in r["incremental"]["runs"]]
     lo_hi = {name: (min(values[name]), max(values[name])) for name in ("rebuild/ref", "incr/cold")}
     line = (f"medians over {len(rounds)} rounds: reference {med['reference s']:.2f} s; "
             f"full rebuild from the record cache {med['rebuild s']:.1f} s ({med['rebuild/ref']:.1f}x the reference, "
@@ -430,11 +430,9 @@ def summarize(rounds: list[dict[str, dict]], stages: dict) -> str:
     return f"{table}\n{line}"
 
 
-def _incremental_base(work: Path, *, pristine: Path, n_areas: int, weeks: int) -> Path:
-    """The state every incremental run starts from, saved to ``incremental-base/``: a cold build of the pristine
-    database (not timed), then one more week of records loaded."""
-    _restore(work, db=pristine, data=None)
-    _run("full", work, round_=0)
+def _incremental_base(work: Path, *, n_areas: int, weeks: int) -> Path:
+    """The state every incremental run starts from, saved to ``incremental-base/``: the state round 1's cold build
+    and rebuild left, with one more week of records loaded."""
     made = add_week(work, n_areas=n_areas, weeks=weeks)
     print(f"added a week: {made}", flush=True)
     base = work / "incremental-base"
@@ -466,7 +464,6 @@ def main() -> int:
     print(f"generated {made} in {time.perf_counter() - began:.0f} s", flush=True)
     pristine = work / "concord.pristine.db"
     _copy_db(work / "concord.db", pristine)
-    base = _incremental_base(work, pristine=pristine, n_areas=args.areas, weeks=args.weeks)
     rounds: list[dict[str, dict]] = []
     incremental_runs: list[dict] = []
     stages: dict = {}
@@ -478,6 +475,8 @@ def main() -> int:
         _restore(work, db=pristine, data=None)
         rounds[-1]["full"] = _run("full", work, round_=i)
         rounds[-1]["rebuild"] = _run("rebuild", work, round_=i)  # on the state the cold build left
+        if i == 1:
+            base = _incremental_base(work, n_areas=args.areas, weeks=args.weeks)
         runs = []
         for _ in range(args.incremental_runs):  # each on the saved state: the week added after a cold build
             _restore(work, db=base / "concord.db", data=base / "data")

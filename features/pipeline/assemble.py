@@ -271,23 +271,23 @@ def _latest(rows: dict[str, np.ndarray], *, kind: str, known_at: dt.date, batche
 
 
 def label_event_items(rows: LabelRows, *, n_periods: int, known_at: dt.date, batches: dict[str, float] | None = None,
-                      first_period: int = 0, only: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      first_period: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(area, period, weight) of every label event of the latest versions recorded before ``known_at``.
 
     With ``batches`` (the highest load batch per kind an earlier build had
     seen) only the versions that build saw count: a back-dated batch loaded
     since then was not part of what it knew. With ``first_period`` only the
-    events of that period and later ones; with ``only`` (per kind, a mask)
-    only those versions.
+    events of that period and later ones.
     """
-    items = []
-    for kind, of in rows.items():
-        ok = _latest(of, kind=kind, known_at=known_at, batches=batches) & (of["area"] >= 0) & (of["weight"] > 0)
-        ok &= (of["period"] >= first_period) & (of["period"] < n_periods)
-        if only is not None:
-            ok &= only[kind]
-        items.append((of["area"][ok], of["period"][ok], of["weight"][ok]))
-    return _joined(items)
+    return _joined([_items(of, _latest(of, kind=kind, known_at=known_at, batches=batches), n_periods=n_periods,
+                           first_period=first_period) for kind, of in rows.items()])
+
+
+def _items(of: dict[str, np.ndarray], keep: np.ndarray, *, n_periods: int, first_period: int = 0
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(area, period, weight) of the label events of one kind's versions ``keep`` marks, in periods [first_period, n)."""
+    ok = keep & (of["area"] >= 0) & (of["weight"] > 0) & (of["period"] >= first_period) & (of["period"] < n_periods)
+    return of["area"][ok], of["period"][ok], of["weight"][ok]
 
 
 def _joined(items: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -313,11 +313,12 @@ def label_change_items(rows: LabelRows, *, n_periods: int, known_at: dt.date, be
     Only versions whose standing differs between the two views can move a
     count, so only they are weighed: the difference is the same.
     """
-    moved = {kind: _latest(of, kind=kind, known_at=known_at, batches=None) != _latest(of, kind=kind, known_at=before, batches=batches)
-             for kind, of in rows.items()}
-    now = label_event_items(rows, n_periods=n_periods, known_at=known_at, only=moved)
-    area, period, weight = label_event_items(rows, n_periods=n_periods, known_at=before, batches=batches, only=moved)
-    return _joined([now, (area, period, -weight)])
+    items = []
+    for kind, of in rows.items():
+        now, then = _latest(of, kind=kind, known_at=known_at, batches=None), _latest(of, kind=kind, known_at=before, batches=batches)
+        area, period, weight = _items(of, then & ~now, n_periods=n_periods)  # latest then, no longer now
+        items += [_items(of, now & ~then, n_periods=n_periods), (area, period, -weight)]
+    return _joined(items)
 
 
 def observed_periods(grid: Grid, *, as_of: dt.date, n_periods: int | None = None) -> int:

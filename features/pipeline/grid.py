@@ -131,8 +131,8 @@ def make_grid(*, areas: pd.DataFrame, adjacency: pd.DataFrame, record_areas: pd.
     parents = pd.Series(areas["parent_id"].to_numpy(dtype=object)[panel_rows], dtype=object)
     parent_codes = pd.factorize(parents, use_na_sentinel=True)[0].astype(np.int64)
     parent_codes[parents.isna().to_numpy()] = -1
-    rolled_index, rolled_code = pd.Index(ids[rolled]), np.append(code[rolled], -1)  # an id not found (-1) gets -1
-    src, dst = (rolled_code[rolled_index.get_indexer(adjacency[name].to_numpy(dtype=object))] for name in ("area_id", "neighbor_id"))
+    src = lookup_codes(pd.Series(adjacency["area_id"]), rollup)
+    dst = lookup_codes(pd.Series(adjacency["neighbor_id"]), rollup)
     ok = (src >= 0) & (dst >= 0) & (src != dst)
     i, j = src[ok], dst[ok]
     n = len(panel)

@@ -168,15 +168,17 @@ class Known:
         min_reach = reach.earliest()
         table = self.records.load(kind, min_reach=min_reach)
         batches = table.to_batches()
-        known = [self._day(batch, "recorded_on") < epoch_day(as_of) for batch in batches]
+        recorded = [self._day(batch, "recorded_on") for batch in batches]
+        known = [days < epoch_day(as_of) for days in recorded]
         if min_reach is not None:
-            chosen = np.zeros(max((int(self._rid(b).max(initial=-1)) for b in batches), default=-1) + 1, dtype=bool)
-            for batch in batches:  # every version of a wanted record: marked first, then kept in every batch
+            rids = [batch.column("rid").to_numpy() for batch in batches]
+            chosen = np.zeros(max((int(rid.max(initial=-1)) for rid in rids), default=-1) + 1, dtype=bool)
+            for batch, rid, days in zip(batches, rids, recorded):  # every version of a wanted record: marked, then kept
                 closing_event = None if reach.closing_events is None else _equals(batch, *reach.closing_events)
                 wanted = reach.wanted(event=self._day(batch, versions.event_column(kind)), closed=self._day(batch, "closed_on"),
-                                      recorded=self._day(batch, "recorded_on"), closing_event=closing_event)
-                chosen[self._rid(batch)[wanted]] = True
-            known = [keep & chosen[self._rid(batch)] for keep, batch in zip(known, batches)]
+                                      recorded=days, closing_event=closing_event)
+                chosen[rid[wanted]] = True
+            known = [keep & chosen[rid] for keep, rid in zip(known, rids)]
         picked = pa.Table.from_batches([batch if keep.all() else batch.filter(pa.array(keep)) for batch, keep in zip(batches, known)],
                                        schema=table.schema)
         picked = picked.drop_columns(["reach"])  # without ``record_id``: ``rid`` stands in for it
@@ -188,10 +190,6 @@ class Known:
         """A day column as numpy, in place when it has no missing value (``NO_DAY`` stands for one)."""
         column = batch.column(name)
         return column.fill_null(NO_DAY).to_numpy() if column.null_count else column.to_numpy()
-
-    @staticmethod
-    def _rid(batch: pa.RecordBatch) -> np.ndarray:
-        return batch.column("rid").to_numpy()
 
 
 def _equals(batch: pa.RecordBatch, name: str, value: str) -> np.ndarray:
